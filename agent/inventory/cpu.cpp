@@ -1,0 +1,8 @@
+// Section "cpu". (stub: not implemented yet)
+#include "agent/inventory/collectors.h"
+
+namespace muster::agent::inventory {
+
+boost::json::value collect_cpu(const context&, error_list&) { return nullptr; }
+
+}  // namespace muster::agent::inventory

@@ -1,0 +1,8 @@
+// Section "listening_ports". (stub: not implemented yet)
+#include "agent/inventory/collectors.h"
+
+namespace muster::agent::inventory {
+
+boost::json::value collect_listening_ports(const context&, error_list&) { return nullptr; }
+
+}  // namespace muster::agent::inventory

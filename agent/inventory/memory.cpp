@@ -1,0 +1,8 @@
+// Section "memory". (stub: not implemented yet)
+#include "agent/inventory/collectors.h"
+
+namespace muster::agent::inventory {
+
+boost::json::value collect_memory(const context&, error_list&) { return nullptr; }
+
+}  // namespace muster::agent::inventory

@@ -1,0 +1,8 @@
+// Package source "pacman". (stub: not implemented yet)
+#include "agent/inventory/software/sources.h"
+
+namespace muster::agent::inventory {
+
+void read_pacman_packages(const context&, error_list&, std::vector<package>&) {}
+
+}  // namespace muster::agent::inventory
