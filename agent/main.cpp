@@ -1,10 +1,13 @@
 // muster-agent: the command line of the agent. Each subcommand is a function below.
+#include "agent/config.h"
 #include "agent/inventory/collectors.h"
 #include "common/json.h"
+#include "common/logging.h"
 #include "common/version_info.h"
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,22 +15,40 @@
 namespace {
 
 constexpr const char* usage_text =
-    "usage: muster-agent <command> [options]\n"
+    "usage: muster-agent [--log-level LEVEL] <command> [options]\n"
     "\n"
     "commands:\n"
-    "  inventory [--root DIR] [--pretty]   print this machine's inventory as JSON\n"
+    "  inventory [--root DIR] [--config FILE] [--pretty]\n"
+    "                                      print this machine's inventory as JSON\n"
     "  version                             print the version\n"
     "\n"
-    "  --root DIR   read /proc, /sys, /etc, /var ... under DIR instead of / (fixture trees)\n"
-    "  --pretty     indent the JSON\n";
+    "  --root DIR         read /proc, /sys, /etc, /var ... under DIR instead of / (fixture trees)\n"
+    "  --config FILE      agent configuration (tags, log); see config/agent.yaml\n"
+    "  --pretty           indent the JSON\n"
+    "  --log-level LEVEL  trace, debug, info, warn or error; overrides the config file\n";
 
 int usage_error(std::string_view message) {
     std::cerr << "muster-agent: " << message << "\n\n" << usage_text;
     return 2;
 }
 
-int run_inventory(const std::vector<std::string_view>& args) {
+struct global_options {
+    std::optional<std::string> log_level;
+};
+
+// Reads the configuration (defaults without a file) and starts logging. Throws config_error.
+muster::agent::agent_config start(const global_options& global,
+                                  const std::optional<std::string>& config_path) {
+    muster::agent::agent_config config;
+    if (config_path) config = muster::agent::load_agent_config(*config_path);
+    if (global.log_level) config.log.level = *global.log_level;
+    muster::setup_logging(config.log);
+    return config;
+}
+
+int run_inventory(const global_options& global, const std::vector<std::string_view>& args) {
     std::string root = "/";
+    std::optional<std::string> config_path;
     bool pretty = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--pretty") {
@@ -35,26 +56,25 @@ int run_inventory(const std::vector<std::string_view>& args) {
         } else if (args[i] == "--root") {
             if (i + 1 >= args.size()) return usage_error("--root needs a directory");
             root = args[++i];
+        } else if (args[i] == "--config") {
+            if (i + 1 >= args.size()) return usage_error("--config needs a file");
+            config_path = args[++i];
         } else {
             return usage_error("unknown option for inventory: " + std::string(args[i]));
         }
     }
-    muster::agent::inventory::context ctx(root);
+    auto config = start(global, config_path);
+    muster::agent::inventory::context ctx(root, config.tags);
     auto document = muster::agent::inventory::collect_inventory(ctx);
-    std::string text = pretty ? muster::to_pretty_json(document)
-                              : boost::json::serialize(document) + "\n";
+    std::string text =
+        pretty ? muster::to_pretty_json(document) : boost::json::serialize(document) + "\n";
     if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) return 1;
     return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    std::vector<std::string_view> args(argv + 1, argv + argc);
-    if (args.empty()) return usage_error("missing command");
-    auto command = args.front();
-    args.erase(args.begin());
-    if (command == "inventory") return run_inventory(args);
+int run_command(std::string_view command, const global_options& global,
+                const std::vector<std::string_view>& args) {
+    if (command == "inventory") return run_inventory(global, args);
     if (command == "version" || command == "--version") {
         std::cout << "muster-agent " << muster::product_version << "\n";
         return 0;
@@ -64,4 +84,28 @@ int main(int argc, char** argv) {
         return 0;
     }
     return usage_error("unknown command: " + std::string(command));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string_view> args(argv + 1, argv + argc);
+    global_options global;
+    while (!args.empty() && args.front() == "--log-level") {
+        if (args.size() < 2) return usage_error("--log-level needs a level");
+        if (!muster::parse_log_level(args[1])) {
+            return usage_error("unknown log level: " + std::string(args[1]));
+        }
+        global.log_level = args[1];
+        args.erase(args.begin(), args.begin() + 2);
+    }
+    if (args.empty()) return usage_error("missing command");
+    auto command = args.front();
+    args.erase(args.begin());
+    try {
+        return run_command(command, global, args);
+    } catch (const muster::config_error& e) {
+        std::cerr << "muster-agent: " << e.what() << "\n";
+        return 2;
+    }
 }
