@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev
-  libssl-dev libyaml-cpp-dev libsqlite3-dev libspdlog-dev libfmt-dev catch2 zlib1g-dev
+  libssl-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev catch2 zlib1g-dev
   # test oracles: the real package tools and system tools the tests compare against
   dpkg rpm iproute2 util-linux procps python3 openssl
   # sanitizer and fuzzing toolchain
