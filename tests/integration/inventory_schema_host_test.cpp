@@ -15,7 +15,7 @@ TEST_CASE("muster-agent inventory on this machine prints a document that fits th
     CHECK(violations.empty());
 }
 
-TEST_CASE("--pretty prints the same document indented") {
+TEST_CASE("pretty output prints the same document indented") {
     auto compact = muster::test::run({MUSTER_AGENT_BIN, "inventory"});
     auto pretty = muster::test::run({MUSTER_AGENT_BIN, "inventory", "--pretty"});
     REQUIRE(pretty.exit_code == 0);
