@@ -1,0 +1,170 @@
+#include "common/canonical_json.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <stdexcept>
+#include <string_view>
+#include <vector>
+
+namespace muster {
+
+namespace {
+
+// Where the writer is in the document, kept on the stack as a chain to the root so that the
+// JSON pointer is only spelled out when an error needs it.
+struct location {
+    const location* parent = nullptr;
+    std::string_view key;   // the member name, when inside an object
+    std::size_t index = 0;  // the element index, when inside an array
+    bool in_object = false;
+};
+
+// RFC 6901: "~" is written "~0" and "/" is written "~1".
+void append_pointer_token(std::string& out, std::string_view token) {
+    for (char c : token) {
+        if (c == '~') {
+            out += "~0";
+        } else if (c == '/') {
+            out += "~1";
+        } else {
+            out += c;
+        }
+    }
+}
+
+std::string json_pointer(const location* at) {
+    std::vector<const location*> chain;
+    for (; at != nullptr && at->parent != nullptr; at = at->parent) chain.push_back(at);
+    std::string pointer;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        pointer += '/';
+        if ((*it)->in_object) {
+            append_pointer_token(pointer, (*it)->key);
+        } else {
+            pointer += std::to_string((*it)->index);
+        }
+    }
+    return pointer;
+}
+
+void append_string(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '"';
+    for (char c : s) {
+        switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    out += "\\u00";
+                    out += hex[(c >> 4) & 0xf];
+                    out += hex[c & 0xf];
+                } else {
+                    out += c;  // UTF-8 bytes (and DEL) as they are
+                }
+        }
+    }
+    out += '"';
+}
+
+template <class Integer>
+void append_integer(std::string& out, Integer n) {
+    std::array<char, 24> digits{};
+    auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), n);
+    out.append(digits.data(), end);
+}
+
+void append_value(std::string& out, const boost::json::value& value, const location& at);
+
+void append_object(std::string& out, const boost::json::object& object, const location& at) {
+    // std::string_view compares as unsigned bytes, which is the order the protocol wants.
+    std::vector<const boost::json::key_value_pair*> members;
+    members.reserve(object.size());
+    for (const auto& member : object) members.push_back(&member);
+    std::sort(members.begin(), members.end(),
+              [](auto* a, auto* b) { return std::string_view(a->key()) < b->key(); });
+    out += '{';
+    for (std::size_t i = 0; i < members.size(); ++i) {
+        if (i != 0) out += ',';
+        append_string(out, members[i]->key());
+        out += ':';
+        location child{&at, members[i]->key(), 0, true};
+        append_value(out, members[i]->value(), child);
+    }
+    out += '}';
+}
+
+void append_array(std::string& out, const boost::json::array& array, const location& at) {
+    out += '[';
+    for (std::size_t i = 0; i < array.size(); ++i) {
+        if (i != 0) out += ',';
+        location child{&at, {}, i, false};
+        append_value(out, array[i], child);
+    }
+    out += ']';
+}
+
+void append_value(std::string& out, const boost::json::value& value, const location& at) {
+    switch (value.kind()) {
+        case boost::json::kind::null:
+            out += "null";
+            return;
+        case boost::json::kind::bool_:
+            out += value.get_bool() ? "true" : "false";
+            return;
+        case boost::json::kind::int64:
+            append_integer(out, value.get_int64());
+            return;
+        case boost::json::kind::uint64:
+            append_integer(out, value.get_uint64());
+            return;
+        case boost::json::kind::string:
+            append_string(out, value.get_string());
+            return;
+        case boost::json::kind::array:
+            append_array(out, value.get_array(), at);
+            return;
+        case boost::json::kind::object:
+            append_object(out, value.get_object(), at);
+            return;
+        case boost::json::kind::double_:
+            throw std::invalid_argument(
+                "canonical JSON has no floating point numbers, found one at \"" +
+                json_pointer(&at) + "\"");
+    }
+}
+
+}  // namespace
+
+void append_canonical_json(std::string& out, const boost::json::value& value) {
+    location root;
+    append_value(out, value, root);
+}
+
+std::string canonical_json(const boost::json::value& value) {
+    std::string out;
+    append_canonical_json(out, value);
+    return out;
+}
+
+}  // namespace muster
