@@ -45,18 +45,24 @@ def peers(agent):
 
 
 def run_once(argv):
-    """Runs argv with stdout to a file; returns wall s, cpu s, peak RSS KiB, output bytes."""
-    with tempfile.TemporaryFile() as out:
+    """Runs argv with stdout to a file; returns wall s, cpu s, peak RSS KiB, output, exit code.
+
+    Peak RSS comes from GNU time (/usr/bin/time -f %M): the rusage that this Python process
+    gets from wait4 would count the forked Python child's memory before exec (about 16 MiB),
+    which would hide the real figure of a small program.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r") as rss:
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss.name] + argv,
+                                stdout=out, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        code = os.waitstatus_to_exitcode(status)
         out.seek(0)
         data = out.read()
+        peak_kib = int(rss.read().strip().splitlines()[-1])
     cpu = usage.ru_utime + usage.ru_stime
-    return wall, cpu, usage.ru_maxrss, data, proc.returncode
+    return wall, cpu, peak_kib, data, code
 
 
 def main():
