@@ -20,15 +20,16 @@ namespace muster::collector {
 enum class agent_status { pending, active, revoked };
 
 std::string_view to_string(agent_status status);
+std::optional<agent_status> agent_status_from_string(std::string_view text);
 
 struct agent_record {
     std::string agent_id;
     std::string public_key;  // raw 32-byte Ed25519 public key
     agent_status status = agent_status::pending;
-    std::int64_t last_seq = 0;             // last applied report sequence number, 0 = none
-    std::string last_body_sha256;          // hex SHA-256 of that report's raw (gzip) body
-    std::string last_ack;                  // the JSON acknowledgement sent for it
-    std::optional<std::int64_t> ci_id;     // the configuration item this agent reports for
+    std::int64_t last_seq = 0;          // last applied report sequence number, 0 = none
+    std::string last_body_sha256;       // hex SHA-256 of that report's raw (gzip) body
+    std::string last_ack;               // the JSON acknowledgement sent for it
+    std::optional<std::int64_t> ci_id;  // the configuration item this agent reports for
 };
 
 // What an agent says about itself when it enrolls (all optional but the key).
@@ -45,8 +46,8 @@ struct verified_report {
     std::string agent_id;
     std::int64_t seq = 0;
     std::int64_t sent_at = 0;
-    std::string body_sha256;        // hex SHA-256 of the raw body as received
-    boost::json::object document;   // the decompressed body (protocol.md)
+    std::string body_sha256;       // hex SHA-256 of the raw body as received
+    boost::json::object document;  // the decompressed body (protocol.md)
 };
 
 enum class ingest_status {
@@ -59,6 +60,8 @@ enum class ingest_status {
     malformed,      // the body does not follow protocol.md (message says what)
 };
 
+std::string_view to_string(ingest_status status);
+
 struct ingest_result {
     ingest_status status = ingest_status::ok;
     std::string ack;      // for ok: the JSON acknowledgement body
@@ -66,7 +69,7 @@ struct ingest_result {
 };
 
 class cmdb_store {
-public:
+  public:
     virtual ~cmdb_store() = default;
 
     // Agents. enroll_agent is idempotent by public key: the same key gets the same record.

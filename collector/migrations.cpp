@@ -1,0 +1,236 @@
+#include "collector/migrations.h"
+
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace muster::collector {
+
+namespace {
+
+// Version 1. Index choices (docs/cmdb.md, "Indexes"):
+// - row tables are WITHOUT ROWID with the CI first in the primary key, so one host's rows are
+//   contiguous and a delta touches one B-tree range;
+// - fleet-wide questions get their own index led by the thing asked about: software by
+//   name, interfaces by MAC, addresses by address, listening ports by port;
+// - identity columns are indexed for reconciliation, which looks a CI up by them;
+// - history is read per CI by time and pruned by time.
+constexpr std::string_view schema_v1 = R"sql(
+CREATE TABLE cis (
+    id INTEGER PRIMARY KEY,
+    hostname TEXT,
+    fqdn TEXT,
+    state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'stale', 'retired')),
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    matched_rule TEXT NOT NULL,
+    current_agent_id TEXT,
+    duplicate_identity INTEGER NOT NULL DEFAULT 0,
+    duplicate_of INTEGER REFERENCES cis(id),
+    held INTEGER NOT NULL DEFAULT 0,
+    product_uuid TEXT,
+    serial TEXT,
+    machine_id TEXT,
+    primary_mac TEXT,
+    container TEXT,
+    virtualization TEXT,
+    timezone TEXT,
+    tags TEXT,
+    hw_vendor TEXT,
+    hw_product TEXT,
+    hw_serial TEXT,
+    hw_product_uuid TEXT,
+    bios_version TEXT,
+    chassis_type TEXT,
+    os_id TEXT,
+    os_name TEXT,
+    os_version_id TEXT,
+    os_pretty_name TEXT,
+    kernel_release TEXT,
+    arch TEXT,
+    cpu_model TEXT,
+    cpu_sockets INTEGER,
+    cpu_physical_cores INTEGER,
+    cpu_logical_cores INTEGER,
+    memory_total_bytes INTEGER,
+    swap_total_bytes INTEGER,
+    default_gateways TEXT,
+    dns_servers TEXT
+);
+CREATE INDEX cis_uuid_serial ON cis (product_uuid, serial) WHERE product_uuid IS NOT NULL;
+CREATE INDEX cis_serial ON cis (serial) WHERE serial IS NOT NULL;
+CREATE INDEX cis_machine_id ON cis (machine_id) WHERE machine_id IS NOT NULL;
+CREATE INDEX cis_hostname ON cis (hostname);
+CREATE INDEX cis_state_last_seen ON cis (state, last_seen);
+
+CREATE TABLE agents (
+    agent_id TEXT PRIMARY KEY,
+    public_key BLOB NOT NULL UNIQUE,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'revoked')),
+    enrolled_at INTEGER NOT NULL,
+    hostname TEXT,
+    machine_id TEXT,
+    product_uuid TEXT,
+    serial TEXT,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    last_body_sha256 TEXT NOT NULL DEFAULT '',
+    last_ack TEXT NOT NULL DEFAULT '',
+    last_report_at INTEGER,
+    ci_id INTEGER REFERENCES cis(id)
+);
+CREATE INDEX agents_ci ON agents (ci_id);
+
+-- The state the agent's next delta applies to: one row per section, the canonical JSON of
+-- the section gzip-compressed, so a delta rewrites only the sections it changes.
+CREATE TABLE agent_states (
+    agent_id TEXT PRIMARY KEY REFERENCES agents(agent_id),
+    seq INTEGER NOT NULL,
+    state_hash TEXT NOT NULL
+);
+CREATE TABLE agent_state_sections (
+    agent_id TEXT NOT NULL,
+    section TEXT NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (agent_id, section)
+) WITHOUT ROWID;
+
+CREATE TABLE ci_software (
+    ci_id INTEGER NOT NULL,
+    source TEXT,
+    name TEXT,
+    arch TEXT,
+    version TEXT,
+    vendor TEXT,
+    installed_at TEXT,
+    size_bytes INTEGER,
+    PRIMARY KEY (ci_id, source, name, arch)
+) WITHOUT ROWID;
+CREATE INDEX ci_software_name ON ci_software (name, version);
+
+CREATE TABLE ci_interfaces (
+    ci_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    mac TEXT,
+    mtu INTEGER,
+    state TEXT,
+    speed_mbps INTEGER,
+    type TEXT,
+    PRIMARY KEY (ci_id, name)
+) WITHOUT ROWID;
+CREATE INDEX ci_interfaces_mac ON ci_interfaces (mac) WHERE mac IS NOT NULL;
+
+CREATE TABLE ci_addresses (
+    ci_id INTEGER NOT NULL,
+    interface TEXT NOT NULL,
+    address TEXT NOT NULL,
+    family TEXT,
+    prefix INTEGER,
+    PRIMARY KEY (ci_id, interface, address)
+) WITHOUT ROWID;
+CREATE INDEX ci_addresses_address ON ci_addresses (address);
+
+CREATE TABLE ci_disks (
+    ci_id INTEGER NOT NULL,
+    name TEXT,
+    model TEXT,
+    serial TEXT,
+    wwn TEXT,
+    size_bytes INTEGER,
+    rotational INTEGER,
+    removable INTEGER,
+    type TEXT,
+    PRIMARY KEY (ci_id, name)
+) WITHOUT ROWID;
+CREATE INDEX ci_disks_serial ON ci_disks (serial) WHERE serial IS NOT NULL;
+
+CREATE TABLE ci_filesystems (
+    ci_id INTEGER NOT NULL,
+    mountpoint TEXT,
+    device TEXT,
+    type TEXT,
+    total_bytes INTEGER,
+    read_only INTEGER,
+    PRIMARY KEY (ci_id, mountpoint)
+) WITHOUT ROWID;
+
+CREATE TABLE ci_services (
+    ci_id INTEGER NOT NULL,
+    name TEXT,
+    load_state TEXT,
+    active_state TEXT,
+    sub_state TEXT,
+    enabled TEXT,
+    PRIMARY KEY (ci_id, name)
+) WITHOUT ROWID;
+CREATE INDEX ci_services_name ON ci_services (name);
+
+CREATE TABLE ci_listening_ports (
+    ci_id INTEGER NOT NULL,
+    protocol TEXT,
+    address TEXT,
+    port INTEGER,
+    family TEXT,
+    pid INTEGER,
+    process TEXT,
+    PRIMARY KEY (ci_id, protocol, address, port)
+) WITHOUT ROWID;
+CREATE INDEX ci_listening_ports_port ON ci_listening_ports (port, protocol);
+
+CREATE TABLE ci_users (
+    ci_id INTEGER NOT NULL,
+    name TEXT,
+    uid INTEGER,
+    gid INTEGER,
+    home TEXT,
+    shell TEXT,
+    PRIMARY KEY (ci_id, name)
+) WITHOUT ROWID;
+CREATE INDEX ci_users_name ON ci_users (name);
+
+CREATE TABLE ci_history (
+    id INTEGER PRIMARY KEY,
+    ci_id INTEGER NOT NULL,
+    time INTEGER NOT NULL,
+    section TEXT NOT NULL,
+    key TEXT NOT NULL,
+    change TEXT NOT NULL,
+    old_value TEXT,
+    new_value TEXT,
+    agent_id TEXT,
+    seq INTEGER
+);
+CREATE INDEX ci_history_ci_time ON ci_history (ci_id, time);
+CREATE INDEX ci_history_time ON ci_history (time);
+)sql";
+
+constexpr std::string_view migrations[] = {schema_v1};
+
+}  // namespace
+
+int latest_schema_version() {
+    return static_cast<int>(std::size(migrations));
+}
+
+int schema_version(sqlite_database& db) {
+    auto statement = db.prepare("PRAGMA user_version");
+    statement.step();
+    return static_cast<int>(statement.column_int64(0));
+}
+
+void migrate(sqlite_database& db) {
+    int current = schema_version(db);
+    if (current > latest_schema_version()) {
+        throw std::runtime_error("the CMDB schema is version " + std::to_string(current) +
+                                 ", newer than this collector's " +
+                                 std::to_string(latest_schema_version()));
+    }
+    for (int next = current + 1; next <= latest_schema_version(); ++next) {
+        sqlite_transaction transaction(db, sqlite_transaction_mode::exclusive);
+        db.exec(migrations[next - 1]);
+        db.exec("PRAGMA user_version = " + std::to_string(next));
+        transaction.commit();
+    }
+}
+
+}  // namespace muster::collector

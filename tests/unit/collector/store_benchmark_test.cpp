@@ -1,0 +1,72 @@
+// A micro-benchmark of ingest, hidden from ctest (tag [.]): run it by hand with
+//   build/tests/test_store_benchmark_test '[.benchmark]'
+// It prints figures and asserts only correctness, never times.
+#include "collector/sqlite_store.h"
+#include "support/process.h"
+#include "unit/collector/store_test_support.h"
+
+#include <chrono>
+#include <iostream>
+
+#include <catch2/catch.hpp>
+
+TEST_CASE("ingest throughput", "[.benchmark]") {
+    namespace json = boost::json;
+    using clock = std::chrono::steady_clock;
+    muster::test::temp_dir dir;
+    auto db_file = std::filesystem::path(dir.path()) / "cmdb.sqlite";
+    auto store = muster::collector::open_sqlite_store(db_file);
+    constexpr int hosts = 400;
+    constexpr std::size_t batch_size = 50;
+
+    std::vector<std::string> ids;
+    std::vector<json::object> inventories;
+    std::vector<muster::collector::verified_report> fulls;
+    for (int i = 0; i < hosts; ++i) {
+        ids.push_back(
+            store->enroll_agent(muster::test::enrollment_for(std::to_string(i)), true, 1).agent_id);
+        muster::test::host_facts facts;
+        facts.hostname = "host-" + std::to_string(i);
+        facts.serial = "SN" + std::to_string(i);
+        facts.product_uuid = "uuid-" + std::to_string(i);
+        facts.machine_id = "machine-" + std::to_string(i);
+        facts.packages.clear();
+        for (int p = 0; p < 900; ++p) {
+            facts.packages.emplace_back("package-" + std::to_string(p),
+                                        "1." + std::to_string(p) + "-" + std::to_string(i % 3));
+        }
+        inventories.push_back(muster::test::make_inventory(facts));
+        fulls.push_back(muster::test::full_report(ids.back(), 1, inventories.back()));
+    }
+    auto run = [&](const std::vector<muster::collector::verified_report>& reports) {
+        auto start = clock::now();
+        for (std::size_t i = 0; i < reports.size(); i += batch_size) {
+            auto count = std::min(batch_size, reports.size() - i);
+            for (const auto& result : store->ingest(std::span(&reports[i], count), 2000)) {
+                REQUIRE(result.status == muster::collector::ingest_status::ok);
+            }
+        }
+        return std::chrono::duration<double>(clock::now() - start).count();
+    };
+    auto full_seconds = run(fulls);
+
+    std::vector<muster::collector::verified_report> unchanged;
+    std::vector<muster::collector::verified_report> upgrades;
+    for (int i = 0; i < hosts; ++i) {
+        unchanged.push_back(
+            muster::test::delta_report(ids[i], 2, 1, inventories[i], inventories[i]));
+        auto next = inventories[i];
+        next["software"].as_array()[7].as_object()["version"] = "9.9-9";
+        upgrades.push_back(muster::test::delta_report(ids[i], 3, 2, inventories[i], next));
+    }
+    auto unchanged_seconds = run(unchanged);
+    auto upgrade_seconds = run(upgrades);
+    std::cout << "full reports (900 packages, new hosts): " << hosts / full_seconds << "/s\n"
+              << "unchanged deltas: " << hosts / unchanged_seconds << "/s\n"
+              << "deltas with one upgrade: " << hosts / upgrade_seconds << "/s\n"
+              << "database bytes per host: "
+              << (std::filesystem::file_size(db_file) +
+                  std::filesystem::file_size(db_file.string() + "-wal")) /
+                     hosts
+              << "\n";
+}
