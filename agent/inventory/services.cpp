@@ -12,17 +12,24 @@
 // links to it (an instance "a@x.service" counts for its template "a@.service"); "disabled"
 // when its [Install] section names a way to enable it; else "static"; null when not-found.
 //
-// active_state and sub_state need the systemd D-Bus API (Manager.ListUnits), which is not
-// implemented yet: they are null and one errors entry says so.
+// active_state and sub_state come from systemd itself, over the system bus
+// (Manager.ListUnits, services_dbus.h), only on the live system and when its socket exists;
+// otherwise they are null and one errors entry says why. The bus is authoritative for the
+// units systemd has loaded (load_state too, and a loaded unit with no unit file found here,
+// such as a generated or transient one, is listed with enabled null); a unit known only from
+// its file is "inactive" / "dead", as systemctl shows it.
 #include "agent/inventory/collectors.h"
 #include "agent/inventory/read.h"
+#include "agent/inventory/services_dbus.h"
 
 #include "common/file.h"
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <system_error>
 
@@ -34,6 +41,9 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view section = "services";
 constexpr std::string_view running_marker = "/run/systemd/system";
+constexpr std::string_view bus_socket = "/run/dbus/system_bus_socket";
+// The whole bus exchange (connect, authenticate, Hello, ListUnits) must fit in this.
+constexpr std::chrono::milliseconds bus_timeout{500};
 constexpr std::array<std::string_view, 4> unit_dirs = {
     "/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"};
 
@@ -142,30 +152,75 @@ boost::json::value enabled_state(const context& ctx, const unit_file& unit,
     return has_install_section(ctx, unit) ? "disabled" : "static";
 }
 
+// The service units systemd has loaded, by name; nullopt (with one errors entry) when the
+// bus cannot be asked.
+std::optional<std::map<std::string, dbus::unit_row>> loaded_services(const context& ctx,
+                                                                     error_list& errors) {
+    std::error_code ec;
+    if (!ctx.live()) {
+        errors.add(section, bus_socket,
+                   "active state needs the running system's D-Bus API (not read under a fixture root)");
+        return std::nullopt;
+    }
+    if (!fs::exists(bus_socket, ec)) {
+        errors.add(section, bus_socket, "absent: active state needs the system bus");
+        return std::nullopt;
+    }
+    auto units = dbus::list_units(std::string(bus_socket), bus_timeout);
+    if (!units) {
+        errors.add(section, bus_socket, units.reason());
+        return std::nullopt;
+    }
+    std::map<std::string, dbus::unit_row> services;
+    for (auto& unit : *units)
+        if (is_service_name(unit.name)) services.emplace(unit.name, std::move(unit));
+    return services;
+}
+
 }  // namespace
 
 boost::json::value collect_services(const context& ctx, error_list& errors) {
-    boost::json::array services;
     std::error_code ec;
     if (!fs::is_directory(ctx.path(running_marker), ec)) {
         errors.add(section, running_marker,
                    "systemd is not running (absent), so there are no units to report");
-        return services;
+        return boost::json::array{};
     }
+    std::map<std::string, boost::json::object> services;  // sorted by name
     enablement links{wanted_names(ctx, "/etc/systemd/system"),
                      wanted_names(ctx, "/run/systemd/system")};
-    for (const auto& [name, unit] : unit_files(ctx)) {
-        auto loaded = load_state(ctx, unit);
-        services.emplace_back(
-            boost::json::object{{"name", name},
-                                {"load_state", loaded},
-                                {"active_state", nullptr},
-                                {"sub_state", nullptr},
-                                {"enabled", enabled_state(ctx, unit, loaded, links)}});
+    auto loaded = loaded_services(ctx, errors);
+    auto files = unit_files(ctx);
+    for (const auto& [name, unit] : files) {
+        auto file_state = load_state(ctx, unit);
+        boost::json::object entry{{"name", name},
+                                  {"load_state", file_state},
+                                  {"active_state", nullptr},
+                                  {"sub_state", nullptr},
+                                  {"enabled", enabled_state(ctx, unit, file_state, links)}};
+        if (loaded) {
+            auto row = loaded->find(name);
+            auto states =
+                dbus::merged_states(file_state, row == loaded->end() ? nullptr : &row->second);
+            entry["load_state"] = states.load_state;
+            entry["active_state"] = states.active_state;
+            entry["sub_state"] = states.sub_state;
+        }
+        services.emplace(name, std::move(entry));
     }
-    errors.add(section, "/run/dbus/system_bus_socket",
-               "active state needs the systemd D-Bus API, not implemented yet");
-    return services;
+    if (loaded) {
+        for (const auto& [name, row] : *loaded) {
+            if (files.contains(name)) continue;
+            services.emplace(name, boost::json::object{{"name", name},
+                                                       {"load_state", row.load_state},
+                                                       {"active_state", row.active_state},
+                                                       {"sub_state", row.sub_state},
+                                                       {"enabled", nullptr}});
+        }
+    }
+    boost::json::array listed;
+    for (auto& [name, entry] : services) listed.emplace_back(std::move(entry));
+    return listed;
 }
 
 }  // namespace muster::agent::inventory
