@@ -1,0 +1,77 @@
+#include "collector/serve.h"
+
+#include "collector/http_server.h"
+#include "collector/ingest_writer.h"
+#include "collector/routes.h"
+#include "collector/sqlite_store.h"
+#include "collector/tls.h"
+#include "common/logging.h"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <ctime>
+#include <thread>
+#include <vector>
+
+namespace muster::collector {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr int io_threads = 2;
+
+std::int64_t unix_now() {
+    return static_cast<std::int64_t>(std::time(nullptr));
+}
+
+asio::ip::tcp::endpoint resolve_listen(asio::io_context& io, const listen_address& listen) {
+    asio::ip::tcp::resolver resolver(io);
+    auto results = resolver.resolve(listen.host, std::to_string(listen.port),
+                                    asio::ip::resolver_base::passive);
+    return results.begin()->endpoint();
+}
+
+}  // namespace
+
+int serve(const collector_config& config) {
+    auto log = get_logger("collector");
+    if (config.enrollment_token_sha256.empty()) {
+        log->warn("no enrollment token is configured: no agent can enroll");
+    }
+    auto store = open_sqlite_store(config.database);
+    ingest_writer writer(*store, {}, unix_now);
+    rate_limiter limiter(config.limits.agent_rate_per_minute);
+    api_handler api(*store, writer, limiter, api_settings_from(config), unix_now);
+    auto tls = make_server_tls_context(config.tls_cert_file, config.tls_key_file);
+
+    asio::io_context io(io_threads);
+    http_server server(
+        io, tls,
+        [&api](const http_request& request, std::string peer) {
+            return api.handle(request, std::move(peer));
+        },
+        config.limits);
+    server.start(resolve_listen(io, config.listen));
+    log->info("listening on {} (database {})", format_listen_address(config.listen),
+              config.database.string());
+
+    asio::signal_set signals(io, SIGTERM, SIGINT);
+    signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        log->info("signal {}: finishing requests in flight, then stopping", signal);
+        server.stop();
+    });
+
+    std::vector<std::thread> threads;
+    for (int i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
+    io.run();
+    for (auto& thread : threads) thread.join();
+    writer.stop();
+    log->info("stopped");
+    return 0;
+}
+
+}  // namespace muster::collector
