@@ -1,5 +1,6 @@
 // muster-agent: the command line of the agent. Each subcommand is a function below.
 #include "agent/config.h"
+#include "agent/daemon.h"
 #include "agent/inventory/collectors.h"
 #include "common/json.h"
 #include "common/logging.h"
@@ -20,10 +21,16 @@ constexpr const char* usage_text =
     "commands:\n"
     "  inventory [--root DIR] [--config FILE] [--pretty]\n"
     "                                      print this machine's inventory as JSON\n"
+    "  once --config FILE                  enroll if needed, take the inventory, deliver\n"
+    "                                      everything pending, and exit: 0 acknowledged,\n"
+    "                                      1 not delivered (see the log), 2 config error,\n"
+    "                                      3 enrollment waits for approval\n"
+    "  run --config FILE                   the daemon, in the foreground (SIGTERM stops,\n"
+    "                                      SIGHUP reloads the config)\n"
     "  version                             print the version\n"
     "\n"
     "  --root DIR         read /proc, /sys, /etc, /var ... under DIR instead of / (fixture trees)\n"
-    "  --config FILE      agent configuration (tags, log); see config/agent.yaml\n"
+    "  --config FILE      agent configuration; see config/agent.yaml\n"
     "  --pretty           indent the JSON\n"
     "  --log-level LEVEL  trace, debug, info, warn or error; overrides the config file\n";
 
@@ -37,10 +44,11 @@ struct global_options {
 };
 
 // Reads the configuration (defaults without a file) and starts logging. Throws config_error.
-muster::agent::agent_config start(const global_options& global,
-                                  const std::optional<std::string>& config_path) {
+muster::agent::agent_config start(
+    const global_options& global, const std::optional<std::string>& config_path,
+    muster::agent::config_use use = muster::agent::config_use::inventory) {
     muster::agent::agent_config config;
-    if (config_path) config = muster::agent::load_agent_config(*config_path);
+    if (config_path) config = muster::agent::load_agent_config(*config_path, use);
     if (global.log_level) config.log.level = *global.log_level;
     muster::setup_logging(config.log);
     return config;
@@ -72,9 +80,21 @@ int run_inventory(const global_options& global, const std::vector<std::string_vi
     return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
+// once and run: the only option is --config, which is required.
+int run_delivery(std::string_view command, const global_options& global,
+                 const std::vector<std::string_view>& args) {
+    if (args.size() != 2 || args[0] != "--config")
+        return usage_error(std::string(command) + " needs --config FILE and nothing else");
+    std::string path(args[1]);
+    auto config = start(global, path, muster::agent::config_use::delivery);
+    if (command == "once") return muster::agent::run_once(config);
+    return muster::agent::run_daemon(path, std::move(config), global.log_level);
+}
+
 int run_command(std::string_view command, const global_options& global,
                 const std::vector<std::string_view>& args) {
     if (command == "inventory") return run_inventory(global, args);
+    if (command == "once" || command == "run") return run_delivery(command, global, args);
     if (command == "version" || command == "--version") {
         std::cout << "muster-agent " << muster::product_version << "\n";
         return 0;
