@@ -10,7 +10,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev catch2 zlib1g-dev
   # test oracles: the real package tools and system tools the tests compare against
-  dpkg rpm iproute2 util-linux procps python3 openssl
+  dpkg rpm iproute2 util-linux procps python3 openssl dbus gzip
   # sanitizer and fuzzing toolchain
   clang libclang-rt-14-dev
 )

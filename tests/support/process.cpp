@@ -1,6 +1,9 @@
 #include "support/process.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,7 +11,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <chrono>
+#include <csignal>
 #include <stdexcept>
+#include <thread>
 
 namespace muster::test {
 
@@ -77,6 +83,80 @@ process_result run(const std::vector<std::string>& argv, const std::string& stdi
 }
 
 process_result run_shell(const std::string& command) { return run({"/bin/sh", "-c", command}); }
+
+background_process::background_process(const std::vector<std::string>& argv,
+                                       const std::string& log_file) {
+    int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (log < 0) throw std::runtime_error("cannot open " + log_file);
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+        int devnull = ::open("/dev/null", O_RDONLY);
+        dup2(devnull, 0);
+        dup2(log, 1);
+        dup2(log, 2);
+        std::vector<char*> args;
+        for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        execvp(args[0], args.data());
+        _exit(127);
+    }
+    ::close(log);
+}
+
+background_process::~background_process() {
+    if (pid_ > 0 && !reaped_) {
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        waitpid(pid_, &status, 0);
+    }
+}
+
+void background_process::signal(int signal_number) {
+    if (pid_ > 0 && !reaped_) ::kill(pid_, signal_number);
+}
+
+int background_process::wait(int timeout_ms) {
+    if (reaped_) return -3;
+    for (int waited = 0;; waited += 20) {
+        int status = 0;
+        pid_t r = waitpid(pid_, &status, WNOHANG);
+        if (r == pid_) {
+            reaped_ = true;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        }
+        if (waited >= timeout_ms) return -2;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+bool wait_for_port(int port, int timeout_ms) {
+    for (int waited = 0; waited < timeout_ms; waited += 50) {
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<uint16_t>(port));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+        ::close(fd);
+        if (ok) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+}
+
+int free_loopback_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        throw std::runtime_error("bind failed");
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
 
 temp_dir::temp_dir() {
     std::string pattern = (std::filesystem::temp_directory_path() / "muster-test-XXXXXX").string();
