@@ -49,27 +49,23 @@ section_texts load_section_texts(statement_cache& sql, std::string_view agent_id
     return texts;
 }
 
-json::object load_sections(statement_cache& sql, std::string_view agent_id,
-                           const std::set<std::string, std::less<>>& names) {
-    json::object sections;
-    auto select = sql("SELECT body FROM agent_state_sections WHERE agent_id = ?1 AND section = ?2");
-    for (const auto& name : names) {
-        (*select).reset();
-        select->bind(1, agent_id);
-        select->bind(2, name);
-        if (!select->step()) continue;
-        auto text = decompress_section(agent_id, name, select->column_blob(0));
-        sections[name] = json::parse(text);
-    }
-    return sections;
-}
-
 section_texts texts_of(const json::object& state) {
     section_texts texts;
     for (const auto& member : state) {
         texts.emplace(std::string(member.key()), canonical_json(member.value()));
     }
     return texts;
+}
+
+json::object parse_named_texts(const section_texts& texts,
+                               const std::set<std::string, std::less<>>& names) {
+    json::object sections;
+    for (const auto& name : names) {
+        if (auto found = texts.find(name); found != texts.end()) {
+            sections[name] = json::parse(found->second);
+        }
+    }
+    return sections;
 }
 
 json::object parse_texts(const section_texts& texts) {

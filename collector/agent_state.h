@@ -1,7 +1,7 @@
 #pragma once
 // The state an agent's next delta applies to (docs/protocol.md, "Deltas"), kept per section:
-// each section's canonical JSON, gzip-compressed, in its own row. A delta then reads, parses
-// and rewrites only the sections it changes; the state hash is computed from the stored
+// each section's canonical JSON, gzip-compressed, in its own row. A delta then parses and
+// rewrites only the sections it changes; the state hash is computed from the stored
 // canonical texts without parsing the rest. canonical_json of the whole state is exactly
 // "{" + "\"name\":" + text + "," ... + "}" over the sections in byte order of their names,
 // which is what state_hash_of builds.
@@ -35,9 +35,9 @@ std::optional<state_header> load_state_header(statement_cache& sql, std::string_
 // The canonical texts of all sections.
 section_texts load_section_texts(statement_cache& sql, std::string_view agent_id);
 
-// The parsed values of the named sections that exist.
-boost::json::object load_sections(statement_cache& sql, std::string_view agent_id,
-                                  const std::set<std::string, std::less<>>& names);
+// The parsed values of the named sections among texts.
+boost::json::object parse_named_texts(const section_texts& texts,
+                                      const std::set<std::string, std::less<>>& names);
 
 // Every section of a state as canonical text.
 section_texts texts_of(const boost::json::object& state);

@@ -235,16 +235,30 @@ const json::value* find_path(const json::value* value, std::string_view path) {
     return nullptr;
 }
 
-void write_attributes(statement_cache& sql, std::int64_t ci_id, std::string_view section,
-                      const json::value* value) {
+// One UPDATE per section: "UPDATE cis SET a = ?2, b = ?3 ... WHERE id = ?1".
+std::string attributes_sql(std::string_view section) {
+    std::string sql = "UPDATE cis SET ";
+    int index = 2;
     for (const auto& attribute : attribute_columns) {
         if (attribute.section != section) continue;
-        auto update =
-            sql("UPDATE cis SET " + std::string(attribute.column) + " = ?2 WHERE id = ?1");
-        update->bind(1, ci_id);
-        bind_json(*update, 2, find_path(value, attribute.path));
-        update->step();
+        if (index > 2) sql += ", ";
+        sql += std::string(attribute.column) + " = ?" + std::to_string(index++);
     }
+    return index == 2 ? std::string() : sql + " WHERE id = ?1";
+}
+
+void write_attributes(statement_cache& sql, std::int64_t ci_id, std::string_view section,
+                      const json::value* value) {
+    auto text = attributes_sql(section);
+    if (text.empty()) return;  // a section without columns (schema_version, ...)
+    auto update = sql(text);
+    update->bind(1, ci_id);
+    int index = 2;
+    for (const auto& attribute : attribute_columns) {
+        if (attribute.section != section) continue;
+        bind_json(*update, index++, find_path(value, attribute.path));
+    }
+    update->step();
 }
 
 void write_identity(statement_cache& sql, std::int64_t ci_id, const host_identity& identity) {
@@ -278,6 +292,22 @@ void write_sections(statement_cache& sql, std::int64_t ci_id, const json::object
             write_attributes(sql, ci_id, "network", new_value);
         } else {
             write_attributes(sql, ci_id, member.key(), new_value);
+        }
+    }
+}
+
+// Fills the tables of a new CI from a whole state: every row inserted, no diff needed.
+void write_new_sections(statement_cache& sql, std::int64_t ci_id, const json::object& state) {
+    for (const auto& member : state) {
+        if (auto* table = find_row_table(member.key())) {
+            if (member.value().is_array()) {
+                insert_rows(sql, *table, ci_id, member.value().get_array());
+            }
+        } else if (member.key() == "network") {
+            write_network(sql, ci_id, &member.value());
+            write_attributes(sql, ci_id, "network", &member.value());
+        } else {
+            write_attributes(sql, ci_id, member.key(), &member.value());
         }
     }
 }
@@ -317,7 +347,7 @@ std::int64_t discover(statement_cache& sql, const report_origin& origin, const j
                       const host_identity& identity, std::string_view rule, bool held,
                       std::optional<std::int64_t> duplicate_of) {
     auto ci_id = create_ci(sql, origin, rule, held, duplicate_of);
-    write_sections(sql, ci_id, compute_changes({}, state), state);
+    write_new_sections(sql, ci_id, state);
     if (!held) write_identity(sql, ci_id, identity);
     std::vector<change_record> records{
         {"ci", "", "discovered", std::nullopt, identity.hostname.value_or(std::string(rule))}};
@@ -401,7 +431,7 @@ void mark_seen(statement_cache& sql, const report_origin& origin, std::int64_t c
 
 std::int64_t update_ci(statement_cache& sql, const report_origin& origin,
                        const json::object& old_sections, const json::object& new_sections,
-                       const json::object* full_new_state) {
+                       const json::object* full_new_state, const json::object* delta_changes) {
     std::int64_t ci_id = 0;
     if (!origin.ci_id) {
         ci_id = full_new_state ? attach(sql, origin, *full_new_state)
@@ -415,7 +445,9 @@ std::int64_t update_ci(statement_cache& sql, const report_origin& origin,
         flag_duplicate(sql, origin, *origin.ci_id, ci_id);
     } else {
         ci_id = *origin.ci_id;
-        auto changes = compute_changes(old_sections, new_sections);
+        json::object computed;
+        if (!delta_changes) computed = compute_changes(old_sections, new_sections);
+        const auto& changes = delta_changes ? *delta_changes : computed;
         if (!changes.empty()) {
             write_sections(sql, ci_id, changes, new_sections);
             auto held = sql("SELECT held FROM cis WHERE id = ?1");

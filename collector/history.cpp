@@ -35,11 +35,46 @@ std::string key_text(const row_section& section, const json::object& row) {
     return key;
 }
 
-rows_by_key index_rows(const row_section& section, const json::value* rows) {
+// The keys of the rows a change names, or nullopt when it names no rows (a "set" or
+// "unset" replaces the section, so every row has to be compared).
+using key_set = std::set<std::string, std::less<>>;
+
+std::optional<key_set> keys_named_by(const row_section& section, const json::value& change) {
+    auto* object = change.if_object();
+    if (!object || object->contains("set") || object->contains("unset")) return std::nullopt;
+    key_set keys;
+    for (auto list : {"added", "changed"}) {
+        auto* rows = object->if_contains(list);
+        if (!rows || !rows->is_array()) continue;
+        for (const auto& row : rows->get_array()) {
+            if (row.is_object()) keys.insert(key_text(section, row.get_object()));
+        }
+    }
+    if (auto* removed = object->if_contains("removed"); removed && removed->is_array()) {
+        for (const auto& key : removed->get_array()) {
+            if (!key.is_array()) continue;
+            std::string text;
+            for (const auto& part : key.get_array()) {
+                if (!text.empty()) text += '/';  // as key_text joins them
+                text += text_of(&part).value_or("");
+            }
+            keys.insert(std::move(text));
+        }
+    }
+    return keys;
+}
+
+// The rows by key; with only_keys, just those rows (a delta names the few that changed:
+// comparing the rest would find nothing).
+rows_by_key index_rows(const row_section& section, const json::value* rows,
+                       const std::optional<key_set>& only_keys) {
     rows_by_key index;
     if (!rows || !rows->is_array()) return index;
     for (const auto& row : rows->get_array()) {
-        if (row.is_object()) index.emplace(key_text(section, row.get_object()), &row.get_object());
+        if (!row.is_object()) continue;
+        auto key = key_text(section, row.get_object());
+        if (!only_keys || only_keys->contains(key))
+            index.emplace(std::move(key), &row.get_object());
     }
     return index;
 }
@@ -82,9 +117,10 @@ std::optional<std::string> row_summary(std::string_view section, const json::obj
 }
 
 void describe_rows(const row_section& section, const json::value* old_rows,
-                   const json::value* new_rows, std::vector<change_record>& out) {
-    auto before = index_rows(section, old_rows);
-    auto after = index_rows(section, new_rows);
+                   const json::value* new_rows, const std::optional<key_set>& only_keys,
+                   std::vector<change_record>& out) {
+    auto before = index_rows(section, old_rows, only_keys);
+    auto after = index_rows(section, new_rows, only_keys);
     bool software = section.name == "software";
     std::string name(section.name);
     for (const auto& [key, row] : after) {
@@ -216,7 +252,8 @@ std::vector<change_record> describe_changes(const json::object& old_sections,
         auto* old_value = old_sections.if_contains(name);
         auto* new_value = new_sections.if_contains(name);
         if (auto* section = find_row_section(name)) {
-            describe_rows(*section, old_value, new_value, records);
+            describe_rows(*section, old_value, new_value, keys_named_by(*section, member.value()),
+                          records);
         } else if (name == "network") {
             describe_network(old_value, new_value, records);
         } else {

@@ -24,8 +24,9 @@ struct change_record {
     std::optional<std::string> new_value;
 };
 
-// The records for the sections named in changed (a compute_changes result, of which only the
-// member names are used), comparing old_sections with new_sections.
+// The records for the sections named in changed (a compute_changes result, or a delta's
+// changes that applied to old_sections), comparing old_sections with new_sections. A row
+// section's added/changed/removed lists limit the comparison to the rows they name.
 std::vector<change_record> describe_changes(const boost::json::object& old_sections,
                                             const boost::json::object& new_sections,
                                             const boost::json::object& changed);

@@ -290,6 +290,7 @@ ingest_result sqlite_store::apply_report(const verified_report& report, const ag
     json::object new_sections;
     std::map<std::string, std::optional<std::string>, std::less<>> rewritten;
     json::object full_state;
+    const json::object* delta_changes = nullptr;
     bool is_full = kind == "full";
     if (is_full) {
         auto* inventory = member(document, "inventory");
@@ -325,7 +326,9 @@ ingest_result sqlite_store::apply_report(const verified_report& report, const ag
         } else {
             std::set<std::string, std::less<>> names;
             for (const auto& change : changes->get_object()) names.emplace(change.key());
-            old_sections = load_sections(write_sql_, agent.agent_id, names);
+            // Every section's text is needed for the hash; only the named ones are parsed.
+            auto texts = load_section_texts(write_sql_, agent.agent_id);
+            old_sections = parse_named_texts(texts, names);
             auto applied = apply_changes(old_sections, *changes);
             if (!applied) {
                 return refused(
@@ -333,7 +336,7 @@ ingest_result sqlite_store::apply_report(const verified_report& report, const ag
                     "the changes do not apply to the stored state: " + applied.error().message());
             }
             new_sections = std::move(*applied);
-            auto texts = load_section_texts(write_sql_, agent.agent_id);
+            delta_changes = &changes->get_object();
             for (const auto& name : names) {
                 auto* value = new_sections.if_contains(name);
                 std::optional<std::string> text;
@@ -356,8 +359,8 @@ ingest_result sqlite_store::apply_report(const verified_report& report, const ag
 
     write_state(write_sql_, agent.agent_id, state_header{seq, claimed_hash}, rewritten);
     report_origin origin{agent.agent_id, enrolled_at, agent.ci_id, seq, now};
-    auto ci_id =
-        update_ci(write_sql_, origin, old_sections, new_sections, is_full ? &full_state : nullptr);
+    auto ci_id = update_ci(write_sql_, origin, old_sections, new_sections,
+                           is_full ? &full_state : nullptr, delta_changes);
 
     auto ack = make_ack(seq, claimed_hash);
     auto update = write_sql_(
