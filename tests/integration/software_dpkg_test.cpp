@@ -1,4 +1,5 @@
 // The real agent on this machine lists exactly the packages dpkg-query says are installed.
+#include "support/dpkg_oracle.h"
 #include "support/process.h"
 
 #include <boost/json.hpp>
@@ -10,21 +11,8 @@
 
 namespace {
 
-using entry = std::tuple<std::string, std::string, std::string>;  // name, version, arch
-
-std::multiset<entry> dpkg_query_installed() {
-    auto result = muster::test::run({"dpkg-query", "-W", "-f",
-                                     "${Package}\\t${Version}\\t${Architecture}\\t"
-                                     "${db:Status-Status}\\n"});
-    REQUIRE(result.exit_code == 0);
-    std::multiset<entry> out;
-    std::istringstream lines(result.out);
-    std::string name, version, arch, status;
-    while (std::getline(lines, name, '\t') && std::getline(lines, version, '\t') &&
-           std::getline(lines, arch, '\t') && std::getline(lines, status))
-        if (status == "installed") out.emplace(name, version, arch);
-    return out;
-}
+using entry = muster::test::dpkg_entry;
+using muster::test::dpkg_query_installed;
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 // The deb source on a fixture dpkg database, with the real dpkg-query as the oracle.
 #include "agent/inventory/software/sources.h"
+#include "support/dpkg_oracle.h"
 #include "support/process.h"
 
 #include <sys/stat.h>
@@ -19,22 +20,8 @@ namespace {
 
 const std::string fixture_root = MUSTER_FIXTURES "/software/debian";
 
-using entry = std::tuple<std::string, std::string, std::string>;  // name, version, arch
-
-// What dpkg-query lists as installed in an admin directory.
-std::multiset<entry> dpkg_query_installed(const std::string& admindir) {
-    auto result = muster::test::run({"dpkg-query", "--admindir=" + admindir, "-W", "-f",
-                                     "${Package}\\t${Version}\\t${Architecture}\\t"
-                                     "${db:Status-Status}\\n"});
-    REQUIRE(result.exit_code == 0);
-    std::multiset<entry> out;
-    std::istringstream lines(result.out);
-    std::string name, version, arch, status;
-    while (std::getline(lines, name, '\t') && std::getline(lines, version, '\t') &&
-           std::getline(lines, arch, '\t') && std::getline(lines, status))
-        if (status == "installed") out.emplace(name, version, arch);
-    return out;
-}
+using entry = muster::test::dpkg_entry;
+using muster::test::dpkg_query_installed;
 
 std::multiset<entry> as_entries(const std::vector<package>& packages) {
     std::multiset<entry> out;
