@@ -48,10 +48,24 @@ std::string json_pointer(const location* at) {
     return pointer;
 }
 
+// UTF-8 bytes (and DEL) are written as they are.
+bool needs_escape(char c) {
+    return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+}
+
 void append_string(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
     out += '"';
-    for (char c : s) {
+    // Runs without an escape are copied whole: the collector writes every row of a full
+    // report this way, and byte-by-byte appends were a tenth of its cost.
+    while (!s.empty()) {
+        auto run =
+            static_cast<std::size_t>(std::find_if(s.begin(), s.end(), needs_escape) - s.begin());
+        out.append(s.data(), run);
+        s.remove_prefix(run);
+        if (s.empty()) break;
+        char c = s.front();
+        s.remove_prefix(1);
         switch (c) {
             case '"':
                 out += "\\\"";
@@ -74,14 +88,10 @@ void append_string(std::string& out, std::string_view s) {
             case '\t':
                 out += "\\t";
                 break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    out += "\\u00";
-                    out += hex[(c >> 4) & 0xf];
-                    out += hex[c & 0xf];
-                } else {
-                    out += c;  // UTF-8 bytes (and DEL) as they are
-                }
+            default:  // another control character
+                out += "\\u00";
+                out += hex[(c >> 4) & 0xf];
+                out += hex[c & 0xf];
         }
     }
     out += '"';

@@ -494,6 +494,49 @@ config_map config_map::get_map(std::string_view key) {
     return config_map(tree_, tree_->maps.size() - 1);
 }
 
+std::vector<config_map> config_map::get_map_list(std::string_view key, std::size_t max_items) {
+    const auto* e = lookup(tree_->maps[index_], key);
+    if (!e || e->value.IsNull()) return {};
+    if (!e->value.IsSequence()) {
+        throw_value(*tree_, tree_->maps[index_], *e,
+                    "expected a list of mappings, got " + describe(e->value));
+    }
+    if (e->value.size() > max_items) {
+        throw_value(*tree_, tree_->maps[index_], *e,
+                    "at most " + std::to_string(max_items) + " entries allowed, got " +
+                        std::to_string(e->value.size()));
+    }
+    // Copies: pushing children below may move the entry e points into.
+    const YAML::Node list = e->value;
+    const auto base = key_path(tree_->maps[index_], key);
+    const auto parent = index_;
+    std::vector<config_map> items;
+    for (const auto& item : list) {
+        auto path = base + "[" + std::to_string(items.size()) + "]";
+        if (!item.IsMap()) {
+            throw_at(tree_->name, item.IsNull() ? list.Mark() : item.Mark(),
+                     in_quotes(path) + ": expected a mapping, got " + describe(item));
+        }
+        auto same = std::find_if(tree_->maps.begin(), tree_->maps.end(), [&](const map_state& m) {
+            return m.parent == parent && m.path == path;
+        });
+        if (same != tree_->maps.end()) {
+            auto index = static_cast<std::size_t>(same - tree_->maps.begin());
+            items.push_back(config_map(tree_, index));
+            continue;
+        }
+        map_state child;
+        child.path = path;
+        child.parent = parent;
+        child.where = item.Mark();
+        child.present = true;
+        child.entries = read_entries(tree_->name, item);
+        tree_->maps.push_back(std::move(child));
+        items.push_back(config_map(tree_, tree_->maps.size() - 1));
+    }
+    return items;
+}
+
 void config_map::fail(std::string_view key, std::string_view problem) const {
     const auto& map = tree_->maps[index_];
     for (const auto& e : map.entries) {

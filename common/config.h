@@ -122,6 +122,10 @@ class config_map {
     }
     // A nested mapping; null (all children commented out) is an empty mapping.
     config_map get_map(std::string_view key);
+    // A list of mappings ("checks:", "webhooks:"), one config_map per item, each checked for
+    // unknown keys by finish() like any nested mapping; errors name "key[i].child". Absent
+    // or null is an empty list.
+    std::vector<config_map> get_map_list(std::string_view key, std::size_t max_items = 1024);
 
     // Throws config_error at key (or at this mapping when key is absent) with a message of
     // the form "'<path>': <problem>"; for checks no get_* can express.

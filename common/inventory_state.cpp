@@ -4,6 +4,7 @@
 #include "common/crypto.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -378,6 +379,11 @@ const row_section* find_row_section(std::string_view name) {
         if (section.name == name) return &section;
     }
     return nullptr;
+}
+
+bool has_volatile_fields(std::string_view section) {
+    return std::any_of(std::begin(volatile_fields), std::end(volatile_fields),
+                       [&](const volatile_field& field) { return field.section == section; });
 }
 
 json::object make_state(const json::object& inventory) {

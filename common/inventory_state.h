@@ -30,6 +30,10 @@ std::span<const row_section> row_sections();
 // The row section called name, or nullptr for a value section.
 const row_section* find_row_section(std::string_view name);
 
+// True when make_state drops fields of this section (volatile ones, such as uptime): a caller
+// that takes a section's rows as they are in the inventory may do so only when this is false.
+bool has_volatile_fields(std::string_view section);
+
 // The state of an inventory document. A row that is not an object has no key and is dropped;
 // a key field the row lacks counts as null.
 boost::json::object make_state(const boost::json::object& inventory);
