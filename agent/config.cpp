@@ -1,5 +1,7 @@
 #include "agent/config.h"
 
+#include "agent/checks/registry.h"
+
 #include <algorithm>
 #include <set>
 
@@ -115,6 +117,7 @@ agent_config read_agent_config(const yaml_document& doc, config_use use) {
         read_schedule(root.get_map("inventory"), config);
         config.spool_max_bytes =
             root.get_map("spool").get_size("max_bytes", 64ull << 20, 64ull << 10, 1ull << 40);
+        config.checks = checks::read_checks(root);
     });
     config.log.name = "agent";
     return config;

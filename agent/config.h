@@ -3,10 +3,11 @@
 // config/agent.yaml). Only what the agent uses is accepted: a key that would be read and
 // then ignored is an error, like any unknown key.
 //
-// `inventory` needs only tags and log, so a file with just those is valid for it; `once` and
-// `run` talk to a collector and load the file with config_use::delivery, which makes
-// collector.url, a trust anchor (collector.ca_file or collector.ca_fingerprint) and state_dir
-// required.
+// `inventory` and `check` need only tags, log and checks, so a file with just those is valid
+// for them; `once` and `run` talk to a collector and load the file with
+// config_use::delivery, which makes collector.url, a trust anchor (collector.ca_file or
+// collector.ca_fingerprint) and state_dir required.
+#include "agent/checks/check.h"
 #include "agent/wire/url.h"
 #include "common/config.h"
 #include "common/logging.h"
@@ -46,6 +47,8 @@ struct agent_config {
     std::chrono::milliseconds inventory_interval = std::chrono::hours(1);
     std::chrono::milliseconds inventory_splay = std::chrono::minutes(5);
     std::uint64_t spool_max_bytes = 64ull << 20;
+    // Health checks (docs/checks.md), in the order of the file; ids unique.
+    std::vector<checks::check_config> checks;
 };
 
 // Throws config_error naming file, line and column for any problem.

@@ -1,5 +1,8 @@
 #include "agent/daemon.h"
 
+#include "agent/checks/registry.h"
+#include "agent/checks/runner.h"
+#include "agent/checks/schedule.h"
 #include "agent/inventory/collectors.h"
 #include "agent/wire/backoff.h"
 #include "agent/wire/session.h"
@@ -19,6 +22,10 @@ using clock = std::chrono::steady_clock;
 using wire::delivery_status;
 using wire::enroll_status;
 
+// Results wait in memory only while the agent cannot make reports (not enrolled yet, or
+// revoked); once made, reports wait in the bounded spool.
+constexpr std::size_t max_pending_checks = 10000;
+
 boost::json::object take_inventory(const agent_config& config) {
     inventory::context ctx("/", config.tags);
     return inventory::collect_inventory(ctx);
@@ -36,26 +43,37 @@ std::optional<int> enroll_once(wire::agent_session& session, const boost::json::
     return exit_not_delivered;
 }
 
+wire::report_extras extras_of(const agent_config& config) {
+    wire::report_extras extras;
+    extras.expected_interval =
+        checks::expected_interval_seconds(config.inventory_interval, config.checks);
+    return extras;
+}
+
 int once_cycle(const agent_config& config) {
     auto log = get_logger("agent");
     wire::agent_session session(config);
     auto inv = take_inventory(config);
     if (auto stop = enroll_once(session, inv)) return *stop;
-    auto seq = session.make_report(inv);
+    auto extras = extras_of(config);
+    if (!config.checks.empty()) extras.checks = checks::to_json(checks::run_all(config.checks));
+    // A report made again below replaces one that was not applied, so it carries the checks
+    // again.
+    auto seq = session.make_report(inv, extras);
     // A resync or a re-enrollment asks for a new full report; a few rounds at most.
     for (int round = 0; round < 4; ++round) {
         auto d = session.deliver();
         switch (d.status) {
             case delivery_status::done:
                 if (session.state().acked_seq >= seq) return exit_acknowledged;
-                seq = session.make_report(inv);
+                seq = session.make_report(inv, extras);
                 break;
             case delivery_status::needs_full_report:
-                seq = session.make_report(inv);
+                seq = session.make_report(inv, extras);
                 break;
             case delivery_status::needs_enrollment:
                 if (auto stop = enroll_once(session, inv)) return *stop;
-                seq = session.make_report(inv);
+                seq = session.make_report(inv, extras);
                 break;
             case delivery_status::retry_later:
             case delivery_status::revoked:
@@ -110,19 +128,21 @@ class daemon {
         auto splay = wire::random_duration(config_.inventory_splay);
         next_inventory_ = clock::now() + splay;
         next_send_ = clock::now();  // whatever a previous run left in the spool
+        schedule_ = checks::check_schedule(config_.checks, clock::now());
         log_->info(
             "muster-agent daemon started: collector {}, inventory every {} s after a {} s "
-            "splay",
+            "splay, {} check(s)",
             config_.collector->url_text,
             std::chrono::duration_cast<std::chrono::seconds>(config_.inventory_interval).count(),
-            std::chrono::duration_cast<std::chrono::seconds>(splay).count());
+            std::chrono::duration_cast<std::chrono::seconds>(splay).count(), config_.checks.size());
         for (;;) {
-            int signal = wait_for_signal(set, std::min(next_inventory_, next_send_));
+            int signal =
+                wait_for_signal(set, std::min({next_inventory_, next_send_, schedule_.next_due()}));
             if (signal == SIGTERM || signal == SIGINT) break;
             if (signal == SIGHUP) reload();
             if (clock::now() >= next_inventory_) take_inventory_now();
-            // Health checks (a later issue) run here on their own interval; a check whose
-            // state changed makes a report right away by setting next_send_ = now.
+            if (clock::now() >= schedule_.next_due()) run_due_checks();
+            if (stop_pending()) continue;  // taken by the next wait
             if (clock::now() >= next_send_) work();
         }
         log_->info("stopping on signal");
@@ -138,6 +158,7 @@ class daemon {
             if (level_) fresh.log.level = *level_;
             setup_logging(fresh.log);
             config_ = std::move(fresh);
+            schedule_ = checks::check_schedule(config_.checks, clock::now());
             open_session();
             revoked_ = false;
             next_send_ = clock::now();
@@ -154,6 +175,50 @@ class daemon {
         next_send_ = clock::now();
     }
 
+    // Runs the checks that are due; their results go out in the next report, made right away.
+    void run_due_checks() {
+        auto due = schedule_.take_due(clock::now());
+        if (due.empty()) return;
+        auto results = runner_.run(due, stop_pending);
+        for (const auto& r : results) {
+            log_->debug("check {}: {}: {}", r.id, checks::status_name(r.outcome.status),
+                        r.outcome.message);
+            pending_checks_.push_back(checks::to_json(r));
+        }
+        if (pending_checks_.size() > max_pending_checks) {
+            auto excess = pending_checks_.size() - max_pending_checks;
+            log_->warn("{} check results could not be reported (not enrolled); dropped the oldest",
+                       excess);
+            pending_checks_.erase(pending_checks_.begin(),
+                                  pending_checks_.begin() + static_cast<std::ptrdiff_t>(excess));
+        }
+        next_send_ = clock::now();
+    }
+
+    wire::report_extras take_extras() {
+        auto extras = extras_of(config_);
+        if (!pending_checks_.empty()) extras.checks = std::move(pending_checks_);
+        pending_checks_ = {};
+        return extras;
+    }
+
+    // Spools what is waiting: a new inventory, check results, or both in one report. Check
+    // results alone go as a delta from the last state; when the next report must be full,
+    // the inventory is taken now for it.
+    void make_reports() {
+        if (!unreported_ && pending_checks_.empty()) return;
+        // A resync asked for after a delta made without an inventory (just after a start).
+        if (unreported_ && !last_inventory_) take_inventory_now();
+        if (!unreported_) {
+            auto extras = take_extras();
+            if (session_->make_report_from_last_state(extras)) return;
+            take_inventory_now();
+            pending_checks_ = std::move(*extras.checks);
+        }
+        session_->make_report(*last_inventory_, take_extras());
+        unreported_ = false;
+    }
+
     void retry_in(std::optional<std::chrono::seconds> hint) {
         auto delay = std::max<clock::duration>(backoff_.next(), hint.value_or(0s));
         next_send_ = clock::now() + delay;
@@ -163,7 +228,8 @@ class daemon {
 
     bool enrolled() {
         if (session_->enrolled()) return true;
-        if (!last_inventory_) return false;
+        if (!last_inventory_ && pending_checks_.empty() && !unreported_) return false;
+        if (!last_inventory_) take_inventory_now();  // enrolling needs the machine's facts
         auto r = session_->enroll(*last_inventory_);
         if (r.status == enroll_status::active) return true;
         if (r.status == enroll_status::bad_token || r.status == enroll_status::revoked) {
@@ -179,10 +245,7 @@ class daemon {
     void work() {
         next_send_ = clock::time_point::max();
         if (revoked_ || !enrolled()) return;
-        if (unreported_ && last_inventory_) {
-            session_->make_report(*last_inventory_);
-            unreported_ = false;
-        }
+        make_reports();
         auto d = session_->deliver();
         switch (d.status) {
             case delivery_status::done:
@@ -216,6 +279,9 @@ class daemon {
     std::unique_ptr<wire::agent_session> session_;
     std::optional<boost::json::object> last_inventory_;
     bool unreported_ = false;  // last_inventory_ is not in a report yet
+    checks::check_schedule schedule_;
+    checks::check_runner runner_;
+    boost::json::array pending_checks_;  // results not in a report yet, oldest first
     bool revoked_ = false;
     int resyncs_ = 0;
     wire::backoff backoff_;

@@ -1,4 +1,5 @@
 // muster-agent: the command line of the agent. Each subcommand is a function below.
+#include "agent/checks/runner.h"
 #include "agent/config.h"
 #include "agent/daemon.h"
 #include "agent/inventory/collectors.h"
@@ -21,6 +22,8 @@ constexpr const char* usage_text =
     "commands:\n"
     "  inventory [--root DIR] [--config FILE] [--pretty]\n"
     "                                      print this machine's inventory as JSON\n"
+    "  check --config FILE [--pretty]      run every configured health check once and print\n"
+    "                                      the results as JSON (exit 0 whatever they say)\n"
     "  once --config FILE                  enroll if needed, take the inventory, deliver\n"
     "                                      everything pending, and exit: 0 acknowledged,\n"
     "                                      1 not delivered (see the log), 2 config error,\n"
@@ -54,6 +57,13 @@ muster::agent::agent_config start(
     return config;
 }
 
+int write_json(const boost::json::value& document, bool pretty) {
+    std::string text =
+        pretty ? muster::to_pretty_json(document) : boost::json::serialize(document) + "\n";
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) return 1;
+    return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
 int run_inventory(const global_options& global, const std::vector<std::string_view>& args) {
     std::string root = "/";
     std::optional<std::string> config_path;
@@ -73,11 +83,26 @@ int run_inventory(const global_options& global, const std::vector<std::string_vi
     }
     auto config = start(global, config_path);
     muster::agent::inventory::context ctx(root, config.tags);
-    auto document = muster::agent::inventory::collect_inventory(ctx);
-    std::string text =
-        pretty ? muster::to_pretty_json(document) : boost::json::serialize(document) + "\n";
-    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) return 1;
-    return std::fflush(stdout) == 0 ? 0 : 1;
+    return write_json(muster::agent::inventory::collect_inventory(ctx), pretty);
+}
+
+int run_check(const global_options& global, const std::vector<std::string_view>& args) {
+    std::optional<std::string> config_path;
+    bool pretty = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--pretty") {
+            pretty = true;
+        } else if (args[i] == "--config") {
+            if (i + 1 >= args.size()) return usage_error("--config needs a file");
+            config_path = args[++i];
+        } else {
+            return usage_error("unknown option for check: " + std::string(args[i]));
+        }
+    }
+    if (!config_path) return usage_error("check needs --config FILE");
+    auto config = start(global, config_path);
+    namespace checks = muster::agent::checks;
+    return write_json(checks::to_json(checks::run_all(config.checks)), pretty);
 }
 
 // once and run: the only option is --config, which is required.
@@ -94,6 +119,7 @@ int run_delivery(std::string_view command, const global_options& global,
 int run_command(std::string_view command, const global_options& global,
                 const std::vector<std::string_view>& args) {
     if (command == "inventory") return run_inventory(global, args);
+    if (command == "check") return run_check(global, args);
     if (command == "once" || command == "run") return run_delivery(command, global, args);
     if (command == "version" || command == "--version") {
         std::cout << "muster-agent " << muster::product_version << "\n";

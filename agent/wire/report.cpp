@@ -23,6 +23,7 @@ built_report build_report(const report_input& in) {
     else
         body["changes"] = compute_changes(*in.base_state, in.state);
     if (in.checks) body["checks"] = *in.checks;
+    if (in.expected_interval) body["expected_interval"] = *in.expected_interval;
 
     out.json = boost::json::serialize(body);
     e.body = gzip_compress(out.json, 9);

@@ -24,8 +24,10 @@ struct report_input {
     // The state of the previous report in send order; none for a full report.
     const boost::json::object* base_state = nullptr;
     std::uint64_t base_seq = 0;
-    // Health check results, when the checks (a later issue) have any to send.
+    // Health check results made since the previous report, oldest first (docs/protocol.md,
+    // "Health checks"), and the longest the agent means to go without a report, in seconds.
     std::optional<boost::json::array> checks;
+    std::optional<std::int64_t> expected_interval;
 };
 
 struct built_report {

@@ -120,13 +120,29 @@ enroll_result agent_session::enroll(const boost::json::object& inventory) {
     return result;
 }
 
-std::uint64_t agent_session::make_report(const boost::json::object& inventory) {
+std::uint64_t agent_session::make_report(const boost::json::object& inventory,
+                                         const report_extras& extras) {
+    return make_report_of_state(make_state(inventory), extras);
+}
+
+std::optional<std::uint64_t> agent_session::make_report_from_last_state(
+    const report_extras& extras) {
+    if (state_.next_full || state_.last_seq == 0) return std::nullopt;
+    auto last = store_.read_state(state_.last_seq);
+    if (!last) return std::nullopt;
+    return make_report_of_state(std::move(*last), extras);
+}
+
+std::uint64_t agent_session::make_report_of_state(boost::json::object state,
+                                                  const report_extras& extras) {
     report_input in;
     in.key = &identity_.key;
     in.agent_id = state_.agent_id;
     in.seq = state_.next_seq;
     in.sent_at = unix_now();
-    in.state = make_state(inventory);
+    in.state = std::move(state);
+    in.checks = extras.checks;
+    in.expected_interval = extras.expected_interval;
     std::optional<boost::json::object> base;
     if (!state_.next_full && state_.last_seq != 0) base = store_.read_state(state_.last_seq);
     in.base_state = base ? &*base : nullptr;
@@ -156,8 +172,9 @@ std::uint64_t agent_session::make_report(const boost::json::object& inventory) {
     state_.next_full = false;
     commit();
     store_.recover(state_);
-    log_->info("report {} ({}, {} bytes gzip) spooled", in.seq, built.entry.kind,
-               built.entry.body.size());
+    log_->info("report {} ({}, {} bytes gzip{}) spooled", in.seq, built.entry.kind,
+               built.entry.body.size(),
+               in.checks ? ", " + std::to_string(in.checks->size()) + " check results" : "");
     return in.seq;
 }
 

@@ -37,6 +37,12 @@ enum class delivery_status {
     cancelled,          // should_stop() said so
 };
 
+// What a report carries besides the inventory (docs/protocol.md, "Health checks").
+struct report_extras {
+    std::optional<boost::json::array> checks;  // results since the previous report
+    std::optional<std::int64_t> expected_interval;
+};
+
 struct delivery_result {
     delivery_status status = delivery_status::done;
     std::optional<std::chrono::seconds> retry_after;
@@ -56,11 +62,17 @@ class agent_session {
     enroll_result enroll(const boost::json::object& inventory);
     // Turns an inventory into the next report (full or delta), spools and commits it.
     // Returns its seq.
-    std::uint64_t make_report(const boost::json::object& inventory);
+    std::uint64_t make_report(const boost::json::object& inventory,
+                              const report_extras& extras = {});
+    // The next report without a new inventory: a delta from the previous report's state
+    // with no changes, carrying extras (check results). Nullopt when the next report must
+    // be full (none made yet, resync, dropped spool): that needs an inventory.
+    std::optional<std::uint64_t> make_report_from_last_state(const report_extras& extras);
     delivery_result deliver();
 
   private:
     void open_state(bool key_created);
+    std::uint64_t make_report_of_state(boost::json::object state, const report_extras& extras);
     void commit() { store_.save(state_); }
     void drop_chain(const char* why);
     void forget_enrollment();

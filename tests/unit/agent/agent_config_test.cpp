@@ -58,8 +58,9 @@ TEST_CASE("a config with everything commented out gives the defaults") {
 
 TEST_CASE("mistakes in agent configs are refused with file:line:column") {
     CHECK(error_of(fixtures + "agent-typo.yaml") ==
-          fixtures + "agent-typo.yaml:3:1: unknown key 'tagz' (expected one of: collector, inventory, log, "
-                     "spool, state_dir, tags)");
+          fixtures +
+              "agent-typo.yaml:3:1: unknown key 'tagz' (expected one of: checks, "
+              "collector, inventory, log, spool, state_dir, tags)");
     CHECK(error_of(fixtures + "agent-bad-tag.yaml") ==
           fixtures +
               "agent-bad-tag.yaml:3:5: 'tags[1]': a tag may contain only letters, digits and _ . "
