@@ -1,5 +1,10 @@
 #include "collector/migrations.h"
 
+#include "collector/admin/schema.h"
+#include "collector/agent_state.h"
+#include "collector/incidents/schema.h"
+
+#include <algorithm>
 #include <iterator>
 #include <stdexcept>
 #include <string>
@@ -204,7 +209,75 @@ CREATE INDEX ci_history_ci_time ON ci_history (ci_id, time);
 CREATE INDEX ci_history_time ON ci_history (time);
 )sql";
 
-constexpr std::string_view migrations[] = {schema_v1};
+// Version 4: views for the SQL console (docs/cmdb.md, "Views for the SQL console"). Plain
+// views over the tables, so a question is one short SELECT; they store nothing and cost
+// nothing on ingest.
+constexpr std::string_view console_views = R"sql(
+CREATE VIEW v_hosts AS
+SELECT id, hostname, fqdn, state, os_pretty_name AS os, os_id, os_version_id AS os_version,
+       kernel_release AS kernel, arch, hw_vendor AS vendor, hw_product AS product, serial,
+       product_uuid, machine_id, primary_mac, virtualization, container, tags, cpu_model,
+       cpu_logical_cores, memory_total_bytes, first_seen, last_seen,
+       current_agent_id AS agent_id, duplicate_identity, held
+FROM cis;
+
+CREATE VIEW v_software AS
+SELECT c.hostname AS host, s.ci_id, s.name, s.version, s.source, s.arch, s.vendor,
+       s.installed_at, s.size_bytes
+FROM ci_software s JOIN cis c ON c.id = s.ci_id;
+
+CREATE VIEW v_addresses AS
+SELECT c.hostname AS host, a.ci_id, a.interface, i.mac, a.address, a.family, a.prefix
+FROM ci_addresses a JOIN cis c ON c.id = a.ci_id
+LEFT JOIN ci_interfaces i ON i.ci_id = a.ci_id AND i.name = a.interface;
+
+CREATE VIEW v_listening_ports AS
+SELECT c.hostname AS host, p.ci_id, p.protocol, p.address, p.port, p.family, p.pid, p.process
+FROM ci_listening_ports p JOIN cis c ON c.id = p.ci_id;
+
+CREATE VIEW v_services AS
+SELECT c.hostname AS host, s.ci_id, s.name, s.active_state, s.sub_state, s.enabled,
+       s.load_state
+FROM ci_services s JOIN cis c ON c.id = s.ci_id;
+
+CREATE VIEW v_open_incidents AS
+SELECT i.id, c.hostname AS host, i.ci_id, i.check_id AS "check", i.check_type,
+       'P' || i.priority AS priority, i.state, i.status, i.title, i.message, i.value, i.unit,
+       i.service, i.owner, i.count, i.opened_at, i.updated_at, i.acknowledged_at,
+       i.response_due, i.resolution_due, i.response_breached, i.resolution_breached,
+       i.flapping, i.problem_id
+FROM incidents i JOIN cis c ON c.id = i.ci_id
+WHERE i.state IN ('new', 'acknowledged');
+)sql";
+
+// Version 5: the state each agent's next delta applies to, uncompressed, its row sections in
+// blocks of rows (collector/agent_state.h), so that a delta reads and rewrites a few KB.
+// The gzip-compressed sections of version 1 are moved across by code (migration_steps).
+constexpr std::string_view agent_state_blocks = R"sql(
+CREATE TABLE agent_state_values (
+    agent_id TEXT NOT NULL,
+    section TEXT NOT NULL,
+    body TEXT,
+    PRIMARY KEY (agent_id, section)
+) WITHOUT ROWID;
+CREATE TABLE agent_state_blocks (
+    agent_id TEXT NOT NULL,
+    section TEXT NOT NULL,
+    first_key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (agent_id, section, first_key)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view migrations[] = {schema_v1, incidents::schema_v2, admin::schema_v3,
+                                           console_views, agent_state_blocks};
+
+// What SQL alone cannot do, run after the SQL of its version in the same transaction.
+struct migration_step {
+    int version;
+    void (*run)(sqlite_database&);
+};
+constexpr migration_step migration_steps[] = {{5, &convert_compressed_states}};
 
 }  // namespace
 
@@ -219,15 +292,22 @@ int schema_version(sqlite_database& db) {
 }
 
 void migrate(sqlite_database& db) {
+    migrate_to(db, latest_schema_version());
+}
+
+void migrate_to(sqlite_database& db, int version) {
     int current = schema_version(db);
     if (current > latest_schema_version()) {
         throw std::runtime_error("the CMDB schema is version " + std::to_string(current) +
                                  ", newer than this collector's " +
                                  std::to_string(latest_schema_version()));
     }
-    for (int next = current + 1; next <= latest_schema_version(); ++next) {
+    for (int next = current + 1; next <= std::min(version, latest_schema_version()); ++next) {
         sqlite_transaction transaction(db, sqlite_transaction_mode::exclusive);
         db.exec(migrations[next - 1]);
+        for (const auto& step : migration_steps) {
+            if (step.version == next) step.run(db);
+        }
         db.exec("PRAGMA user_version = " + std::to_string(next));
         transaction.commit();
     }

@@ -16,4 +16,7 @@ int schema_version(sqlite_database& db);
 // the database is newer than this program.
 void migrate(sqlite_database& db);
 
+// The same, up to the given version only (tests build databases of older versions with it).
+void migrate_to(sqlite_database& db, int version);
+
 }  // namespace muster::collector

@@ -2,6 +2,8 @@
 
 #include "collector/agent_state.h"
 #include "collector/ci_update.h"
+#include "collector/incidents/engine.h"
+#include "collector/incidents/sqlite_incidents.h"
 #include "collector/migrations.h"
 #include "collector/statement_cache.h"
 #include "common/canonical_json.h"
@@ -150,8 +152,10 @@ class savepoint {
 
 class sqlite_store final : public cmdb_store {
   public:
-    explicit sqlite_store(const std::filesystem::path& db_file)
-        : path_(db_file),
+    sqlite_store(const std::filesystem::path& db_file,
+                 const incidents::incident_settings& incident_settings)
+        : incident_settings_(incident_settings),
+          path_(db_file),
           writer_(db_file),
           write_sql_(writer_),
           reader_(db_file),
@@ -220,11 +224,15 @@ class sqlite_store final : public cmdb_store {
     std::size_t prune_history(std::int64_t older_than, std::size_t max_rows) override;
     void backup_to(const std::filesystem::path& destination) override;
 
+    void sweep_incidents(std::int64_t now) override { incidents_.sweep(now); }
+    incidents::incident_store& incidents() override { return incidents_; }
+
   private:
     ingest_result ingest_one(const verified_report& report, std::int64_t now);
     ingest_result apply_report(const verified_report& report, const agent_record& agent,
                                std::int64_t enrolled_at, std::int64_t now);
 
+    incidents::incident_settings incident_settings_;
     std::filesystem::path path_;
     std::mutex write_mutex_;
     sqlite_database writer_;
@@ -232,6 +240,8 @@ class sqlite_store final : public cmdb_store {
     std::mutex read_mutex_;
     sqlite_database reader_;
     statement_cache read_sql_;
+    incidents::sqlite_incidents incidents_{
+        {write_mutex_, write_sql_}, {read_mutex_, read_sql_}, incident_settings_};
 };
 
 ingest_result sqlite_store::ingest_one(const verified_report& report, std::int64_t now) {
@@ -288,8 +298,7 @@ ingest_result sqlite_store::apply_report(const verified_report& report, const ag
 
     json::object old_sections;
     json::object new_sections;
-    std::map<std::string, std::optional<std::string>, std::less<>> rewritten;
-    json::object full_state;
+    std::optional<full_state> state;  // a full report's
     const json::object* delta_changes = nullptr;
     bool is_full = kind == "full";
     if (is_full) {
@@ -297,17 +306,20 @@ ingest_result sqlite_store::apply_report(const verified_report& report, const ag
         if (!inventory || !inventory->is_object()) {
             return refused(ingest_status::malformed, "a full report needs an inventory object");
         }
-        full_state = make_state(inventory->get_object());
-        auto texts = texts_of(full_state);
+        // The texts are made once and serve the hash, the stored state and the tables.
+        state.emplace(inventory->get_object());
         // A full report's hash is computed from what it carries: a mismatch is a broken
         // agent, which a resync would only repeat.
-        if (state_hash_of(texts) != claimed_hash) {
+        if (state_hash_of(state->texts()) != claimed_hash) {
             return refused(ingest_status::malformed,
                            "state_hash does not match the inventory of this full report");
         }
-        if (agent.ci_id) old_sections = parse_texts(load_section_texts(write_sql_, agent.agent_id));
-        clear_state(write_sql_, agent.agent_id);
-        for (auto& [name, text] : texts) rewritten.emplace(name, std::move(text));
+        if (agent.ci_id) {
+            // A CI already known compares its whole old state with the whole new one.
+            old_sections = load_state(write_sql_, agent.agent_id);
+            new_sections = state->every();
+        }
+        replace_state(write_sql_, agent.agent_id, state->texts());
     } else if (kind == "delta") {
         auto base_seq = required_int(document, "base_seq");
         auto header = load_state_header(write_sql_, agent.agent_id);
@@ -324,43 +336,32 @@ ingest_result sqlite_store::apply_report(const verified_report& report, const ag
                 return refused(ingest_status::resync, "state hash differs from the stored state");
             }
         } else {
-            std::set<std::string, std::less<>> names;
-            for (const auto& change : changes->get_object()) names.emplace(change.key());
-            // Every section's text is needed for the hash; only the named ones are parsed.
-            auto texts = load_section_texts(write_sql_, agent.agent_id);
-            old_sections = parse_named_texts(texts, names);
-            auto applied = apply_changes(old_sections, *changes);
+            // Rewrites the stored rows the changes name; the savepoint undoes it when the
+            // result is refused below.
+            auto applied = apply_stored_changes(write_sql_, agent.agent_id, changes->get_object());
             if (!applied) {
                 return refused(
                     ingest_status::resync,
                     "the changes do not apply to the stored state: " + applied.error().message());
             }
-            new_sections = std::move(*applied);
-            delta_changes = &changes->get_object();
-            for (const auto& name : names) {
-                auto* value = new_sections.if_contains(name);
-                std::optional<std::string> text;
-                if (value) text = canonical_json(*value);
-                if (text) {
-                    texts.insert_or_assign(name, *text);
-                } else if (auto found = texts.find(name); found != texts.end()) {
-                    texts.erase(found);
-                }
-                rewritten.emplace(name, std::move(text));
-            }
-            if (state_hash_of(texts) != claimed_hash) {
+            if (stored_state_hash(write_sql_, agent.agent_id) != claimed_hash) {
                 return refused(ingest_status::resync,
                                "state hash after applying the changes differs");
             }
+            old_sections = std::move(applied->old_sections);
+            new_sections = std::move(applied->new_sections);
+            delta_changes = &changes->get_object();
         }
     } else {
         return refused(ingest_status::malformed, "kind must be full or delta");
     }
 
-    write_state(write_sql_, agent.agent_id, state_header{seq, claimed_hash}, rewritten);
+    write_state_header(write_sql_, agent.agent_id, state_header{seq, claimed_hash});
     report_origin origin{agent.agent_id, enrolled_at, agent.ci_id, seq, now};
     auto ci_id = update_ci(write_sql_, origin, old_sections, new_sections,
-                           is_full ? &full_state : nullptr, delta_changes);
+                           state ? &*state : nullptr, delta_changes);
+    // Checks and incidents commit with the report (contracts C2).
+    incidents::record_report(write_sql_, incident_settings_, ci_id, document, now);
 
     auto ack = make_ack(seq, claimed_hash);
     auto update = write_sql_(
@@ -439,8 +440,9 @@ void sqlite_store::backup_to(const std::filesystem::path& destination) {
 
 }  // namespace
 
-std::unique_ptr<cmdb_store> open_sqlite_store(const std::filesystem::path& db_file) {
-    return std::make_unique<sqlite_store>(db_file);
+std::unique_ptr<cmdb_store> open_sqlite_store(
+    const std::filesystem::path& db_file, const incidents::incident_settings& incident_settings) {
+    return std::make_unique<sqlite_store>(db_file, incident_settings);
 }
 
 }  // namespace muster::collector

@@ -17,6 +17,7 @@
 // checked). ingest never throws for anything in a document; whatever does not follow
 // docs/protocol.md is a malformed result and leaves the database as it was. It throws only
 // for database failures (sqlite_error), and then the whole batch is rolled back.
+#include "collector/incidents/settings.h"
 #include "collector/store.h"
 
 #include <filesystem>
@@ -24,6 +25,9 @@
 
 namespace muster::collector {
 
-std::unique_ptr<cmdb_store> open_sqlite_store(const std::filesystem::path& db_file);
+// incident_settings: the incident engine's rules (collector.yaml `incidents:`, `services:`).
+std::unique_ptr<cmdb_store> open_sqlite_store(
+    const std::filesystem::path& db_file,
+    const incidents::incident_settings& incident_settings = {});
 
 }  // namespace muster::collector

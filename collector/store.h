@@ -5,6 +5,8 @@
 //
 // Error policy of the storage layer: unexpected database failures throw (sqlite_error with
 // SQLite's code); expected outcomes (unknown agent, replay, resync) are values.
+#include "collector/incidents/incident_store.h"
+
 #include <boost/json.hpp>
 
 #include <cstdint>
@@ -94,6 +96,13 @@ class cmdb_store {
 
     // A consistent online copy of the whole database.
     virtual void backup_to(const std::filesystem::path& destination) = 0;
+
+    // Incidents (docs/incidents.md): opens "host not reporting" incidents for silent CIs,
+    // sets SLA breach flags, releases the held notifications of checks that stopped
+    // flapping. The maintenance timer calls it; reports do the rest inside ingest.
+    virtual void sweep_incidents(std::int64_t now) = 0;
+    // Incidents, their events, problems, KPIs and the manual lifecycle (admin API).
+    virtual incidents::incident_store& incidents() = 0;
 };
 
 }  // namespace muster::collector

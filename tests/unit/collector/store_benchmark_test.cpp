@@ -1,7 +1,9 @@
 // A micro-benchmark of ingest, hidden from ctest (tag [.]): run it by hand with
 //   build/tests/test_store_benchmark_test '[.benchmark]'
-// It prints figures and asserts only correctness, never times.
+// It prints figures and asserts only correctness, never times. For a profile of full reports
+// alone: MUSTER_BENCH_HOSTS=20 MUSTER_BENCH_FULL_ONLY=1 valgrind --tool=callgrind ...
 #include "collector/sqlite_store.h"
+#include "common/sqlite.h"
 #include "support/process.h"
 #include "unit/collector/store_test_support.h"
 
@@ -65,24 +67,53 @@ TEST_CASE("ingest throughput", "[.benchmark]") {
                   << static_cast<long>(hosts / spent.cpu) << "/s of CPU\n";
     };
     auto full_seconds = run(fulls);
+    // MUSTER_BENCH_FULL_ONLY stops here, so that a profile shows full reports alone.
+    if (std::getenv("MUSTER_BENCH_FULL_ONLY")) {
+        print("full reports (900 packages, new hosts)", full_seconds);
+        return;
+    }
 
     std::vector<muster::collector::verified_report> unchanged;
-    std::vector<muster::collector::verified_report> upgrades;
+    std::vector<muster::collector::verified_report> one_upgrade;
+    std::vector<muster::collector::verified_report> two_upgrades;
     for (int i = 0; i < hosts; ++i) {
         unchanged.push_back(
             muster::test::delta_report(ids[i], 2, 1, inventories[i], inventories[i]));
-        auto next = inventories[i];
-        next["software"].as_array()[7].as_object()["version"] = "9.9-9";
-        upgrades.push_back(muster::test::delta_report(ids[i], 3, 2, inventories[i], next));
+        auto one = inventories[i];
+        one["software"].as_array()[7].as_object()["version"] = "9.9-9";
+        one_upgrade.push_back(muster::test::delta_report(ids[i], 3, 2, inventories[i], one));
+        // Two packages far apart in the state, so that they live in different blocks.
+        auto two = one;
+        two["software"].as_array()[100].as_object()["version"] = "9.9-9";
+        two["software"].as_array()[800].as_object()["version"] = "9.9-9";
+        two_upgrades.push_back(muster::test::delta_report(ids[i], 4, 3, one, two));
     }
     auto unchanged_seconds = run(unchanged);
-    auto upgrade_seconds = run(upgrades);
+    auto one_upgrade_seconds = run(one_upgrade);
+    auto two_upgrades_seconds = run(two_upgrades);
     print("full reports (900 packages, new hosts)", full_seconds);
     print("unchanged deltas", unchanged_seconds);
-    print("deltas with one upgrade", upgrade_seconds);
-    std::cout << "database bytes per host: "
+    print("deltas with one upgrade", one_upgrade_seconds);
+    print("deltas with two upgrades", two_upgrades_seconds);
+    auto wal = std::filesystem::path(db_file.string() + "-wal");
+    std::cout << "database bytes per host (file + WAL): "
               << (std::filesystem::file_size(db_file) +
-                  std::filesystem::file_size(db_file.string() + "-wal")) /
+                  (std::filesystem::exists(wal) ? std::filesystem::file_size(wal) : 0)) /
                      hosts
               << "\n";
+    // The same after a checkpoint, without the free pages: what a host costs at rest.
+    muster::sqlite_database reader(db_file);
+    reader.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    auto pages = reader.prepare(
+        "SELECT (page_count - freelist_count) * page_size "
+        "FROM pragma_page_count, pragma_freelist_count, pragma_page_size");
+    REQUIRE(pages.step());
+    std::cout << "database bytes per host (checkpointed, used pages): "
+              << pages.column_int64(0) / hosts << "\n";
+    auto tables = reader.prepare(
+        "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 8");
+    while (tables.step()) {
+        std::cout << "  " << tables.column_text(0) << ": " << tables.column_int64(1) / hosts
+                  << " bytes per host\n";
+    }
 }

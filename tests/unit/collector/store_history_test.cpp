@@ -95,6 +95,25 @@ TEST_CASE("software installed, upgraded, downgraded and removed are recorded") {
                   "'3.0.13-1~deb12u1'") == 1);
 }
 
+TEST_CASE("a full report of a known CI (a resync) updates its tables and records what differs") {
+    host h;
+    h.facts.packages = {{"openssl", "3.0.13-1~deb12u1"}, {"bash", "5.2.15-2+b2"}};
+    auto next = muster::test::make_inventory(h.facts);
+    auto report = muster::test::full_report(h.id, 2, next);
+    REQUIRE(h.store->ingest(std::span(&report, 1), 2000)[0].status == ingest_status::ok);
+    CHECK(h.history() ==
+          std::vector<std::string>{
+              "upgraded|software|deb/openssl/amd64|3.0.11-1~deb12u2|3.0.13-1~deb12u1",
+              "removed|software|deb/curl/amd64|7.88.1-10|-",
+          });
+    CHECK(h.count("SELECT count(*) FROM ci_software") == 2);
+    CHECK(h.count("SELECT count(*) FROM ci_software WHERE name = 'openssl' AND version = "
+                  "'3.0.13-1~deb12u1'") == 1);
+    CHECK(h.count("SELECT count(*) FROM ci_users") == 1);
+    CHECK(h.count("SELECT count(*) FROM ci_addresses") == 2);
+    CHECK(h.count("SELECT count(*) FROM cis WHERE hostname = 'web-1'") == 1);
+}
+
 TEST_CASE("interfaces and addresses added or removed are recorded and indexed") {
     host h;
     h.facts.address = "10.0.0.6";

@@ -1,0 +1,108 @@
+// Schema migrations carry an existing database forward (collector/migrations.cpp): a
+// database written at version 1, with its agents' states gzip-compressed per section, opens
+// at the latest version, and a delta on a state stored at version 1 applies.
+#include "collector/migrations.h"
+#include "collector/sqlite_store.h"
+#include "common/canonical_json.h"
+#include "common/gzip.h"
+#include "common/inventory_state.h"
+#include "common/sqlite.h"
+#include "support/process.h"
+#include "unit/collector/store_test_support.h"
+
+#include <boost/json.hpp>
+
+#include <catch2/catch.hpp>
+
+namespace {
+
+namespace json = boost::json;
+using muster::collector::ingest_status;
+
+constexpr std::int64_t ci_id = 7;
+const std::string agent_id = "agent-of-version-1";
+
+// What the collector of schema version 1 stored for an agent whose last report was seq 5.
+void write_version_1(const std::filesystem::path& db_file, const json::object& inventory,
+                     bool damaged) {
+    muster::sqlite_database db(db_file);
+    muster::collector::migrate_to(db, 1);
+    db.exec(
+        "INSERT INTO cis (id, hostname, first_seen, last_seen, matched_rule, current_agent_id) "
+        "VALUES (7, 'web-1', 1000, 1000, 'product_uuid+serial', 'agent-of-version-1')");
+    auto agent = db.prepare(
+        "INSERT INTO agents (agent_id, public_key, status, enrolled_at, last_seq, ci_id) "
+        "VALUES (?1, ?2, 'active', 900, 5, ?3)");
+    agent.bind(1, agent_id);
+    agent.bind_blob(2, muster::test::enrollment_for("v1").public_key);
+    agent.bind(3, ci_id);
+    agent.step();
+    auto state = muster::make_state(inventory);
+    auto header =
+        db.prepare("INSERT INTO agent_states (agent_id, seq, state_hash) VALUES (?1, 5, ?2)");
+    header.bind(1, agent_id);
+    header.bind(2, muster::state_hash(state));
+    header.step();
+    auto section = db.prepare(
+        "INSERT INTO agent_state_sections (agent_id, section, body) VALUES (?1, ?2, ?3)");
+    for (const auto& member : state) {
+        section.reset();
+        section.bind(1, agent_id);
+        section.bind(2, std::string_view(member.key()));
+        auto body = muster::gzip_compress(muster::canonical_json(member.value()), 1);
+        if (damaged && member.key() == "software") body = "not gzip";
+        section.bind_blob(3, body);
+        section.step();
+    }
+}
+
+std::int64_t count(muster::sqlite_database& db, const std::string& sql) {
+    auto select = db.prepare(sql);
+    REQUIRE(select.step());
+    return select.column_int64(0);
+}
+
+}  // namespace
+
+TEST_CASE("a version 1 database is carried forward with its agents' states") {
+    muster::test::temp_dir dir;
+    auto db_file = std::filesystem::path(dir.path()) / "cmdb.sqlite";
+    muster::test::host_facts facts;
+    auto inventory = muster::test::make_inventory(facts);
+    write_version_1(db_file, inventory, false);
+
+    auto store = muster::collector::open_sqlite_store(db_file);
+    muster::sqlite_database db(db_file);
+    CHECK(muster::collector::schema_version(db) == muster::collector::latest_schema_version());
+    CHECK(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'agent_state_sections'") == 0);
+    CHECK(count(db, "SELECT count(*) FROM agent_state_blocks") > 0);
+
+    // The state stored at version 1 is the base of the agent's next delta.
+    facts.packages[0].second = "3.0.13-1~deb12u1";
+    facts.hostname = "web-2";
+    auto next = muster::test::make_inventory(facts);
+    auto delta = muster::test::delta_report(agent_id, 6, 5, inventory, next);
+    auto result = store->ingest(std::span(&delta, 1), 2000);
+    REQUIRE(result[0].status == ingest_status::ok);
+    CHECK(count(db,
+                "SELECT count(*) FROM ci_history WHERE ci_id = 7 AND change = 'upgraded' "
+                "AND key = 'deb/openssl/amd64'") == 1);
+    CHECK(count(db, "SELECT count(*) FROM cis WHERE id = 7 AND hostname = 'web-2'") == 1);
+    auto same = muster::test::delta_report(agent_id, 7, 6, next, next);
+    CHECK(store->ingest(std::span(&same, 1), 2100)[0].status == ingest_status::ok);
+}
+
+TEST_CASE("a damaged version 1 state is dropped and the agent asked for a full report") {
+    muster::test::temp_dir dir;
+    auto db_file = std::filesystem::path(dir.path()) / "cmdb.sqlite";
+    auto inventory = muster::test::make_inventory({});
+    write_version_1(db_file, inventory, true);
+
+    auto store = muster::collector::open_sqlite_store(db_file);
+    auto delta = muster::test::delta_report(agent_id, 6, 5, inventory, inventory);
+    CHECK(store->ingest(std::span(&delta, 1), 2000)[0].status == ingest_status::resync);
+    auto full = muster::test::full_report(agent_id, 7, inventory);
+    CHECK(store->ingest(std::span(&full, 1), 2000)[0].status == ingest_status::ok);
+    muster::sqlite_database db(db_file);
+    CHECK(count(db, "SELECT count(*) FROM cis") == 1);  // still the CI of version 1
+}
