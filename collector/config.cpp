@@ -115,6 +115,10 @@ collector_config read_collector_config(const yaml_document& doc,
         config.clock_skew = std::chrono::duration_cast<std::chrono::seconds>(
             root.get_duration("clock_skew", 5min, 1s, std::chrono::hours(24 * 7)));
         read_log(root.get_map("log"), config.log);
+        config.incidents = incidents::read_incident_settings(root);
+        config.maintenance = read_maintenance_settings(root);
+        config.notifications =
+            notify::read_notify_settings(root.get_map("notifications"), base_dir);
     });
     config.log.name = "collector";
     return config;

@@ -2,6 +2,9 @@
 // The collector's configuration file (collector.yaml; every key documented in
 // config/collector.yaml). Read with common/config.h: every key validated, unknown keys are
 // errors. Relative paths are taken relative to the directory of the file.
+#include "collector/incidents/settings.h"
+#include "collector/maintenance.h"
+#include "collector/notify/settings.h"
 #include "common/config.h"
 #include "common/logging.h"
 
@@ -45,6 +48,10 @@ struct collector_config {
     std::vector<std::string> admin_token_sha256;
     server_limits limits;
     std::chrono::seconds clock_skew{300};
+    maintenance_settings maintenance;       // history:, staleness:, maintenance:
+    notify::notify_settings notifications;  // notifications:
+    // services:, incidents:
+    incidents::incident_settings incidents;
     logging_options log;
 };
 
