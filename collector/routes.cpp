@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include <chrono>
 #include <variant>
 
 namespace muster::collector {
@@ -100,6 +101,8 @@ boost::asio::awaitable<http_response> api_handler::route(const http_request& req
         if (auto wrong = only(http::verb::post)) co_return refuse(*wrong, request, peer);
         co_return co_await report(request, peer);
     }
+    std::string_view path = target.substr(0, target.find('?'));
+    if (admin_ && (path.starts_with("/api/v1/") || path == "/metrics")) co_return admin_(request);
     co_return refuse({http::status::not_found, "not_found", "no such endpoint"}, request, peer);
 }
 
@@ -175,33 +178,48 @@ std::optional<refusal> api_handler::authenticate(const http_request& request,
 
 boost::asio::awaitable<http_response> api_handler::report(const http_request& request,
                                                           const std::string& peer) {
+    if (metrics_) metrics_->report_received();
+    auto started = std::chrono::steady_clock::now();
     std::string agent_id(request[agent_id_header]);
     if (auto problem = authenticate(request, agent_id)) {
-        co_return refuse(*problem, request, peer, agent_id);
+        co_return refuse_report(*problem, request, peer, agent_id);
     }
     // Only now, with the body authenticated, is it decompressed and parsed.
     auto opened = open_report(agent_id, request.body(), settings_.reports, now_());
     if (auto* problem = std::get_if<refusal>(&opened)) {
-        co_return refuse(*problem, request, peer, agent_id);
+        co_return refuse_report(*problem, request, peer, agent_id);
     }
     auto& verified = std::get<verified_report>(opened);
     std::int64_t seq = verified.seq;
     ingest_reply reply = co_await writer_.submit(std::move(verified));
     if (reply.outcome == ingest_reply::kind::overloaded) {
-        co_return refuse({http::status::service_unavailable, "overloaded",
-                          "the collector's ingest queue is full", std::chrono::seconds(5)},
-                         request, peer, agent_id);
+        co_return refuse_report({http::status::service_unavailable, "overloaded",
+                                 "the collector's ingest queue is full", std::chrono::seconds(5)},
+                                request, peer, agent_id);
     }
     if (reply.outcome == ingest_reply::kind::failed) {
-        co_return refuse({http::status::internal_server_error, "internal",
-                          "the report could not be stored; retry later"},
-                         request, peer, agent_id);
+        co_return refuse_report({http::status::internal_server_error, "internal",
+                                 "the report could not be stored; retry later"},
+                                request, peer, agent_id);
     }
     if (reply.result.status != ingest_status::ok) {
+        if (metrics_) metrics_->report_refused(to_string(reply.result.status));
         get_logger("api")->warn("refused report seq {} of agent {} from {}: {}", seq,
                                 printable(agent_id), peer, reply.result.message);
+    } else {
+        if (metrics_) {
+            metrics_->ingest_latency(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        }
+        if (on_stored_) on_stored_();
     }
     co_return from_ingest(reply.result);
+}
+
+http_response api_handler::refuse_report(const refusal& reason, const http_request& request,
+                                         const std::string& peer, std::string_view agent_id) const {
+    if (metrics_) metrics_->report_refused(reason.code);
+    return refuse(reason, request, peer, agent_id);
 }
 
 http_response api_handler::refuse(const refusal& reason, const http_request& request,

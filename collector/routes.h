@@ -11,6 +11,7 @@
 #include "collector/config.h"
 #include "collector/http_types.h"
 #include "collector/ingest_writer.h"
+#include "collector/metrics.h"
 #include "collector/rate_limiter.h"
 #include "collector/report_verifier.h"
 #include "collector/store.h"
@@ -41,6 +42,17 @@ class api_handler {
     // peer: the client's address, for log lines only.
     boost::asio::awaitable<http_response> handle(const http_request& request, std::string peer);
 
+    // Called after each report is stored (the notifier is poked: the batch may have queued
+    // notifications). Set before serving.
+    void on_report_stored(std::function<void()> callback) { on_stored_ = std::move(callback); }
+
+    // Every other /api/v1/ path and /metrics go to this handler (the admin API,
+    // collector/admin/admin_api.h) when one is set. Set before serving.
+    using admin_function = std::function<http_response(const http_request&)>;
+    void on_admin_request(admin_function handler) { admin_ = std::move(handler); }
+    // Counts reports received and refused (by reason) and times their ingest.
+    void count_with(collector_metrics& metrics) { metrics_ = &metrics; }
+
   private:
     boost::asio::awaitable<http_response> route(const http_request& request,
                                                 const std::string& peer);
@@ -51,12 +63,17 @@ class api_handler {
     bool token_accepted(std::string_view token) const;
     http_response refuse(const refusal& reason, const http_request& request,
                          const std::string& peer, std::string_view agent_id = {}) const;
+    http_response refuse_report(const refusal& reason, const http_request& request,
+                                const std::string& peer, std::string_view agent_id) const;
 
     cmdb_store& store_;
     ingest_writer& writer_;
     rate_limiter& limiter_;
     api_settings settings_;
     clock_function now_;
+    std::function<void()> on_stored_;
+    admin_function admin_;
+    collector_metrics* metrics_ = nullptr;
 };
 
 }  // namespace muster::collector

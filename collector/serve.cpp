@@ -1,7 +1,11 @@
 #include "collector/serve.h"
 
+#include "collector/admin/admin_api.h"
 #include "collector/http_server.h"
 #include "collector/ingest_writer.h"
+#include "collector/maintenance.h"
+#include "collector/metrics.h"
+#include "collector/notify/notifier.h"
 #include "collector/routes.h"
 #include "collector/sqlite_store.h"
 #include "collector/tls.h"
@@ -13,6 +17,7 @@
 
 #include <csignal>
 #include <ctime>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -41,11 +46,30 @@ int serve(const collector_config& config) {
     if (config.enrollment_token_sha256.empty()) {
         log->warn("no enrollment token is configured: no agent can enroll");
     }
-    auto store = open_sqlite_store(config.database);
+    auto store = open_sqlite_store(config.database, config.incidents);
     ingest_writer writer(*store, {}, unix_now);
     rate_limiter limiter(config.limits.agent_rate_per_minute);
     api_handler api(*store, writer, limiter, api_settings_from(config), unix_now);
+    // The admin API (docs/api.md) reads on read-only connections of its own.
+    auto admin_queries = admin::open_sqlite_queries({config.database, config.incidents.services});
+    auto admin_tokens = admin::open_sqlite_token_writer(config.database);
+    collector_metrics metrics([path = config.database] { return read_cmdb_gauges(path); });
+    admin::admin_api admin_api(*admin_queries, *admin_tokens, *store, &store->incidents(),
+                               admin::admin_settings_from(config), unix_now,
+                               [&metrics] { return metrics.render(); });
+    api.count_with(metrics);
+    api.on_admin_request(
+        [&admin_api](const http_request& request) { return admin_api.handle(request); });
     auto tls = make_server_tls_context(config.tls_cert_file, config.tls_key_file);
+    maintenance_task maintenance(*store, config.maintenance, unix_now);
+    // Without webhooks nothing reads the outbox; its rows wait for a webhook to be configured
+    // (rows older than a webhook are not sent to it, see docs/notifications.md).
+    std::optional<notify::notifier> notifier;
+    if (!config.notifications.webhooks.empty()) {
+        notifier.emplace(config.database, config.notifications, unix_now);
+        log->info("notifications go to {} webhook(s)", config.notifications.webhooks.size());
+        api.on_report_stored([&notifier] { notifier->poke(); });
+    }
 
     asio::io_context io(io_threads);
     http_server server(
@@ -65,10 +89,17 @@ int serve(const collector_config& config) {
         server.stop();
     });
 
+    maintenance.start();
+    if (notifier) notifier->start();
+
     std::vector<std::thread> threads;
     for (int i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
     io.run();
     for (auto& thread : threads) thread.join();
+    // The notifier finishes the delivery in progress; whatever is still pending stays in the
+    // outbox for the next start.
+    if (notifier) notifier->stop();
+    maintenance.stop();
     writer.stop();
     log->info("stopped");
     return 0;
