@@ -9,7 +9,9 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <csignal>
+#include <filesystem>
 #include <thread>
 
 using muster::test::installation;
@@ -226,4 +228,76 @@ TEST_CASE("a notification pending when the collector is killed is delivered afte
                           "SELECT count(*) FROM notification_deliveries "
                           "WHERE delivered_at IS NOT NULL") == 1;
     }));
+}
+
+// The collector's clock is moved with libfaketime (Debian's faketime package), which the
+// collector reads through time(); its timers keep the real monotonic clock.
+TEST_CASE("SLA breach flags and KPI figures follow the collector's clock") {
+    const std::string libfaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+    REQUIRE(std::filesystem::exists(libfaketime));
+    installation inst;
+    // The jumps of the clock must not make the host look silent (a second incident).
+    inst.append("collector.yaml",
+                "maintenance:\n  interval: 200ms\n"
+                "incidents:\n  open_after: 1\n  resolve_after: 1\n"
+                "  silent_after_intervals: 1000\n");
+    inst.append("agent.yaml", disk_check_yaml("0.001", "0.01"));
+    auto offset_file = inst.path("clock-offset");
+    REQUIRE(muster::write_file_atomic(offset_file, "+0\n"));
+    auto collector = std::make_unique<muster::test::background_process>(
+        std::vector<std::string>{"/usr/bin/env", "LD_PRELOAD=" + libfaketime,
+                                 "FAKETIME_TIMESTAMP_FILE=" + offset_file, "FAKETIME_NO_CACHE=1",
+                                 "DONT_FAKE_MONOTONIC=1", MUSTER_COLLECTOR_BIN, "serve", "--config",
+                                 inst.c("collector.yaml")},
+        inst.path("collector.log"));
+    REQUIRE(muster::test::wait_for_port(inst.port));
+
+    // No service: impact medium; the check's severity high: urgency high. P2: respond within
+    // 1 h, resolve within 8 h.
+    agent_reports(inst);
+    auto incident = latest_incident(inst, "root-disk");
+    REQUIRE(incident);
+    auto id = std::to_string(incident->id);
+    auto breached = [&](const std::string& column) {
+        return count_rows(inst, "SELECT " + column + " FROM incidents WHERE id = " + id) == 1;
+    };
+    CHECK(count_rows(inst, "SELECT priority FROM incidents WHERE id = " + id) == 2);
+    CHECK_FALSE(breached("response_breached"));
+
+    // Two hours later: the response target is missed, the resolution target not yet.
+    REQUIRE(muster::write_file_atomic(offset_file, "+2h\n"));
+    REQUIRE(eventually([&] { return breached("response_breached"); }));
+    CHECK_FALSE(breached("resolution_breached"));
+
+    auto ctl = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {MUSTER_CTL_BIN, "--config", inst.c("ctl.yaml")});
+        auto r = muster::test::run(args);
+        INFO(r.out << r.err);
+        REQUIRE(r.exit_code == 0);
+        return r.out;
+    };
+    ctl({"incident", "ack", id});
+
+    // Three hours after opening, the check passes and resolves it.
+    REQUIRE(muster::write_file_atomic(offset_file, "+3h\n"));
+    inst.replace_tail("agent.yaml", "checks", disk_check_yaml("100", "100"));
+    agent_reports(inst);
+    REQUIRE(latest_incident(inst, "root-disk")->state == "resolved");
+
+    auto report = boost::json::parse(ctl({"--format", "json", "report", "sla", "--since", "1d"}));
+    const boost::json::object* p2 = nullptr;
+    for (const auto& row : report.at("by_priority").as_array())
+        if (row.at("priority") == "P2") p2 = &row.as_object();
+    REQUIRE(p2);
+    INFO(boost::json::serialize(*p2));
+    CHECK(p2->at("incidents").to_number<int>() == 1);
+    // Times are the collector's (faked) clock: acknowledged 2 h and resolved 3 h after
+    // opening, give or take the seconds the test itself took.
+    auto near = [](const boost::json::value& v, double expected) {
+        return std::abs(v.to_number<double>() - expected) < 120;
+    };
+    CHECK(near(p2->at("mtta_seconds"), 7200));
+    CHECK(near(p2->at("mttr_seconds"), 10800));
+    CHECK(p2->at("breached").to_number<int>() == 1);
+    CHECK(p2->at("compliance").to_number<double>() == 0.0);
 }
