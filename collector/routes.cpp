@@ -3,6 +3,8 @@
 #include "common/crypto.h"
 #include "common/logging.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include <chrono>
@@ -102,8 +104,18 @@ boost::asio::awaitable<http_response> api_handler::route(const http_request& req
         co_return co_await report(request, peer);
     }
     std::string_view path = target.substr(0, target.find('?'));
-    if (admin_ && (path.starts_with("/api/v1/") || path == "/metrics")) co_return admin_(request);
+    if (admin_ && (path.starts_with("/api/v1/") || path == "/metrics"))
+        co_return co_await run_admin(request);
     co_return refuse({http::status::not_found, "not_found", "no such endpoint"}, request, peer);
+}
+
+boost::asio::awaitable<http_response> api_handler::run_admin(const http_request& request) {
+    // The caller waits, so request outlives the call; an exception comes back through
+    // use_awaitable and is answered 500 by handle().
+    co_return co_await boost::asio::co_spawn(
+        admin_pool_,
+        [this, &request]() -> boost::asio::awaitable<http_response> { co_return admin_(request); },
+        boost::asio::use_awaitable);
 }
 
 bool api_handler::token_accepted(std::string_view token) const {

@@ -17,6 +17,7 @@
 #include "collector/store.h"
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <functional>
 #include <string>
@@ -48,6 +49,9 @@ class api_handler {
 
     // Every other /api/v1/ path and /metrics go to this handler (the admin API,
     // collector/admin/admin_api.h) when one is set. Set before serving.
+    // Admin requests (docs/api.md) are synchronous and may take seconds (an SQL console
+    // query, a catalogue rebuild): they run on a pool of their own, so that they never hold
+    // the I/O threads that serve agents.
     using admin_function = std::function<http_response(const http_request&)>;
     void on_admin_request(admin_function handler) { admin_ = std::move(handler); }
     // Counts reports received and refused (by reason) and times their ingest.
@@ -63,6 +67,7 @@ class api_handler {
     bool token_accepted(std::string_view token) const;
     http_response refuse(const refusal& reason, const http_request& request,
                          const std::string& peer, std::string_view agent_id = {}) const;
+    boost::asio::awaitable<http_response> run_admin(const http_request& request);
     http_response refuse_report(const refusal& reason, const http_request& request,
                                 const std::string& peer, std::string_view agent_id) const;
 
@@ -73,6 +78,7 @@ class api_handler {
     clock_function now_;
     std::function<void()> on_stored_;
     admin_function admin_;
+    boost::asio::thread_pool admin_pool_{2};
     collector_metrics* metrics_ = nullptr;
 };
 

@@ -170,6 +170,19 @@ check_outcome run_http(const settings& s, const run_context& ctx) {
     });
 }
 
+std::string url_for_messages(const std::string& url) {
+    auto cut = url.find_first_of("?#");
+    std::string shown = url.substr(0, cut);
+    auto scheme_end = shown.find("://");
+    auto authority_start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+    auto authority_end = shown.find('/', authority_start);
+    auto at = shown.rfind('@', authority_end);
+    if (at != std::string::npos && at >= authority_start)
+        shown.erase(authority_start, at + 1 - authority_start);
+    if (cut != std::string::npos) shown += "?...";
+    return shown;
+}
+
 }  // namespace
 
 check_fn read_http(config_map& map) {
@@ -181,6 +194,9 @@ check_fn read_http(config_map& map) {
         s.url = *url;
         return std::optional<std::string>();
     });
+    // Results travel to the CMDB, incidents and webhooks: a secret in the query string
+    // (?token=...) or in user:password@ must not, so messages name the URL without them.
+    s.url_text = url_for_messages(s.url_text);
     s.expected_status = static_cast<unsigned>(map.get_int("expected_status", 200, 100, 599));
     if (map.has("ca_file")) s.ca_file = get_absolute_path(map, "ca_file");
     if (!s.ca_file.empty() && !s.url.tls)

@@ -37,6 +37,7 @@ const route routes[] = {
     {http::verb::post, "api/v1/incidents/{}/acknowledge", role::operator_, acknowledge_incident},
     {http::verb::post, "api/v1/incidents/{}/resolve", role::operator_, resolve_incident},
     {http::verb::post, "api/v1/incidents/{}/comment", role::operator_, comment_incident},
+    {http::verb::post, "api/v1/incidents/{}/close", role::operator_, close_incident},
     {http::verb::get, "api/v1/problems", role::viewer, list_problems},
     {http::verb::get, "api/v1/reports/sla", role::viewer, sla_report},
     {http::verb::get, "api/v1/agents", role::viewer, list_agents},

@@ -91,7 +91,7 @@ http_response revoke_token(env& e, call& c) {
 http_response run_query(env& e, call& c) {
     c.params.finish();
     auto body = body_object(c.request);
-    auto sql = body_text(body, "sql", 100'000);
+    auto sql = body_text(body, "sql", 1 << 20);  // docs/api.md: at most 1 MiB
     if (!sql || sql->empty()) throw param_error("sql: a SELECT statement is needed");
     query_limits limits;
     limits.time = e.settings.query_time;

@@ -83,6 +83,7 @@ http_response get_incident(env& e, call& c);
 http_response acknowledge_incident(env& e, call& c);
 http_response resolve_incident(env& e, call& c);
 http_response comment_incident(env& e, call& c);
+http_response close_incident(env& e, call& c);
 http_response list_problems(env& e, call& c);
 http_response sla_report(env& e, call& c);
 

@@ -50,6 +50,8 @@ http_response incident_action(env& e, call& c, std::string_view action) {
         auto note = body_text(body, "note", max_note).value_or("");
         if (action == "resolve") {
             check_lifecycle(store.resolve(id, c.who.name, note, c.now), id);
+        } else if (action == "close") {
+            check_lifecycle(store.close(id, c.who.name, note, c.now), id);
         } else {
             check_lifecycle(store.acknowledge(id, c.who.name, c.now), id);
             if (!note.empty()) check_lifecycle(store.comment(id, c.who.name, note, c.now), id);
@@ -108,6 +110,9 @@ http_response acknowledge_incident(env& e, call& c) {
 }
 http_response resolve_incident(env& e, call& c) {
     return incident_action(e, c, "resolve");
+}
+http_response close_incident(env& e, call& c) {
+    return incident_action(e, c, "close");
 }
 http_response comment_incident(env& e, call& c) {
     return incident_action(e, c, "comment");

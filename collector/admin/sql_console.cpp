@@ -233,10 +233,16 @@ query_outcome collect_rows(sqlite3* db, sqlite3_stmt* stmt, const query_limits& 
         }
         boost::json::array row;
         row.reserve(static_cast<std::size_t>(count));
-        for (int i = 0; i < count; ++i) {
+        // Counted per value, not per row: one row of many large values could otherwise
+        // exhaust memory before the byte cap is looked at.
+        for (int i = 0; i < count && bytes < limits.max_bytes; ++i) {
             auto [value, size] = column_value(stmt, i);
             row.push_back(std::move(value));
             bytes += size;
+        }
+        if (row.size() < static_cast<std::size_t>(count)) {
+            truncated = true;  // a partial row is not returned
+            break;
         }
         rows.push_back(std::move(row));
     }

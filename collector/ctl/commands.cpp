@@ -245,7 +245,8 @@ void require_id(const std::string& text, const std::string& what) {
 
 int cmd_incident(context& ctx) {
     ctx.args.allow_only({"note"}, "incident");
-    const std::string usage = "musterctl incident show|ack|resolve|comment ID [--note TEXT | TEXT]";
+    const std::string usage =
+        "musterctl incident show|ack|resolve|close|comment ID [--note TEXT | TEXT]";
     ctx.args.expect_positional(2, 3, usage);
     const std::string& action = ctx.word(0);
     const std::string& id = ctx.word(1);
@@ -260,11 +261,12 @@ int cmd_incident(context& ctx) {
     if (action == "show") {
         if (note) usage_error("usage: musterctl incident show ID");
         answer = ctx.client().get(path);
-    } else if (action == "ack" || action == "acknowledge" || action == "resolve") {
+    } else if (action == "ack" || action == "acknowledge" || action == "resolve" ||
+               action == "close") {
         json::object body;
         if (note) body["note"] = *note;
-        answer =
-            ctx.client().post(path + (action == "resolve" ? "/resolve" : "/acknowledge"), body);
+        std::string verb = action == "ack" ? "acknowledge" : action;
+        answer = ctx.client().post(path + "/" + verb, body);
     } else if (action == "comment") {
         if (!note || note->empty()) usage_error("usage: musterctl incident comment ID TEXT");
         answer = ctx.client().post(path + "/comment", json::object{{"text", *note}});
@@ -375,16 +377,17 @@ int cmd_report(context& ctx) {
     ctx.args.expect_positional(1, 1, "musterctl report sla [--since 30d] [--until T]");
     if (ctx.word(0) != "sla") usage_error("usage: musterctl report sla [--since 30d]");
     query_map query;
-    copy_options(ctx.args, {"since", "until"}, query);
+    if (auto since = time_option(ctx.args, "since"); !since.empty()) query["since"] = since;
+    if (auto until = time_option(ctx.args, "until"); !until.empty()) query["until"] = until;
     auto answer = ctx.client().get("/api/v1/reports/sla", query);
     const auto& report = as_object(answer, "report");
     if (ctx.format == output_format::json) {
         print_item(ctx.out, ctx.format, report);
         return exit_ok;
     }
-    const std::vector<std::string> figures = {
-        "incidents",           "acknowledged",         "resolved", "mtta_seconds", "mttr_seconds",
-        "response_compliance", "resolution_compliance"};
+    const std::vector<std::string> figures = {"incidents",    "acknowledged", "resolved",
+                                              "mtta_seconds", "mttr_seconds", "compliant",
+                                              "breached",     "compliance"};
     auto group = [&](const char* key, const char* by) {
         const auto* list = report.if_contains(key);
         json::array rows = list && list->is_array() ? list->as_array() : json::array{};
@@ -488,7 +491,7 @@ std::string usage_text() {
   software [NAME] [--search TEXT]
   incidents [--state open|new|acknowledged|resolved|closed] [--priority P1..P4]
             [--host H] [--service S] [--check C]
-  incident show|ack|resolve|comment ID [--note TEXT | TEXT]
+  incident show|ack|resolve|close|comment ID [--note TEXT | TEXT]
   problems [--state open|closed]
   agents [--status pending|active|revoked]
   agent approve|revoke AGENT_ID

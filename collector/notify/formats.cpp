@@ -71,6 +71,22 @@ std::string render_pagerduty(const webhook& hook, const outbox_row& row) {
     return json::serialize(body);
 }
 
+// Slack reads <...> as links and mentions (<!channel>); text from agents must not make one.
+std::string slack_escaped(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '&')
+            out += "&amp;";
+        else if (c == '<')
+            out += "&lt;";
+        else if (c == '>')
+            out += "&gt;";
+        else
+            out += c;
+    }
+    return out;
+}
+
 std::string render_slack(const outbox_row& row) {
     auto incident = incident_of(row);
     std::string verb = row.event == "trigger"       ? "Incident"
@@ -85,7 +101,7 @@ std::string render_slack(const outbox_row& row) {
     if (auto message = text_of(incident, "message"); !message.empty()) {
         text += "\n" + message;
     }
-    return json::serialize(json::object{{"text", text}});
+    return json::serialize(json::object{{"text", slack_escaped(text)}});
 }
 
 }  // namespace

@@ -75,14 +75,16 @@ std::size_t notifier::deliver_pending(const webhook& hook) {
         if (!first_of_incident) continue;
         if (pending.next_attempt_at && *pending.next_attempt_at > now_()) continue;
         if (stop_requested()) break;
-        attempt(hook, pending);
         ++attempts;
+        // A webhook that does not answer costs one timeout per pass, not one per row, so
+        // that it holds up the other webhooks as little as possible.
+        if (!attempt(hook, pending)) break;
     }
     outbox_.advance_watermark(hook.name);
     return attempts;
 }
 
-void notifier::attempt(const webhook& hook, const pending_row& pending) {
+bool notifier::attempt(const webhook& hook, const pending_row& pending) {
     auto result = http_post(hook, render(hook, pending.row));
     std::int64_t now = now_();
     delivery_update update;
@@ -95,7 +97,16 @@ void notifier::attempt(const webhook& hook, const pending_row& pending) {
                     row.incident_id, hook.name, update.attempts);
     } else if (retryable(result.status) && update.attempts < settings_.max_attempts) {
         std::int64_t wait = backoff_seconds(settings_, update.attempts, jitter_());
-        if (result.retry_after) wait = std::max<std::int64_t>(wait, result.retry_after->count());
+        // A receiver's Retry-After is honoured up to an hour (or backoff max when longer), so
+        // a hostile or broken one cannot park a notification, and the incident's later ones,
+        // forever.
+        if (result.retry_after) {
+            std::int64_t cap = std::max<std::int64_t>(
+                3600,
+                std::chrono::duration_cast<std::chrono::seconds>(settings_.backoff_max).count());
+            wait = std::max<std::int64_t>(wait,
+                                          std::min<std::int64_t>(result.retry_after->count(), cap));
+        }
         update.next_attempt_at = now + wait;
         update.last_error = describe(result);
         log()->warn("webhook {}: {} of incident {} not delivered ({}); retry in {} s", hook.name,
@@ -107,6 +118,7 @@ void notifier::attempt(const webhook& hook, const pending_row& pending) {
                      row.event, row.incident_id, update.attempts, update.last_error);
     }
     outbox_.record(row.id, hook.name, update);
+    return result.status != 0;
 }
 
 bool notifier::stop_requested() {

@@ -60,7 +60,8 @@ class notifier {
 
   private:
     std::size_t deliver_pending(const webhook& hook);
-    void attempt(const webhook& hook, const pending_row& pending);
+    // False when the webhook did not answer at all (connect, TLS or timeout).
+    bool attempt(const webhook& hook, const pending_row& pending);
     bool stop_requested();
     void loop();
 

@@ -116,9 +116,12 @@ TEST_CASE("http over plain HTTP: the expected status is ok, another is critical"
     CHECK(status_of(ok) == "ok");
     CHECK(ok.outcome.message.starts_with("HTTP 200 from " + base + "/ in "));
     CHECK(ok.outcome.unit == "ms");
-    auto missing = run_check(http_item(base + "/missing?x=1"));
+    auto missing = run_check(http_item(base + "/missing?token=s3cret"));
     CHECK(status_of(missing) == "critical");
     CHECK(missing.outcome.message.find("HTTP 404 from ") == 0);
+    // A secret in the query string never reaches the result (and so the CMDB and webhooks).
+    CHECK(missing.outcome.message.find("s3cret") == std::string::npos);
+    CHECK(missing.outcome.message.find(base + "/missing?...") != std::string::npos);
     CHECK(missing.outcome.message.ends_with("(expected 200)"));
     auto expected_404 = run_check(http_item(base + "/missing", "    expected_status: 404\n"));
     CHECK(status_of(expected_404) == "ok");

@@ -106,6 +106,7 @@ TEST_CASE("every route answers 401 without a valid token, 403 below its role, el
         // The first allowed caller acknowledges (200); later ones find it acknowledged (409).
         {http::verb::post, "/api/v1/incidents/" + id + "/acknowledge", "{}", 1, {200, 409}},
         {http::verb::post, "/api/v1/incidents/" + id + "/resolve", "{}", 1, {200, 409}},
+        {http::verb::post, "/api/v1/incidents/" + id + "/close", "{}", 1, {200, 409}},
         {http::verb::get, "/api/v1/problems", "", 0, {200}},
         {http::verb::get, "/api/v1/reports/sla?since=30d", "", 0, {200}},
         {http::verb::get, "/api/v1/agents", "", 0, {200}},
@@ -321,6 +322,12 @@ TEST_CASE("incidents: an operator acknowledges, comments and resolves; the actor
                         admin_fixture::operator_token, "{}");
     CHECK(again.result() == http::status::conflict);
     check_error_shape(again, "conflict");
+    auto closed = w.post("/api/v1/incidents/" + id + "/close", {{"note", "root cause fixed"}},
+                         admin_fixture::operator_token);
+    CHECK(closed.at("state") == "closed");
+    auto reclose = w.call(http::verb::post, "/api/v1/incidents/" + id + "/close",
+                          admin_fixture::operator_token, "{}");
+    CHECK(reclose.result() == http::status::conflict);
 
     auto events = w.get("/api/v1/incidents/" + id).at("events").as_array();
     std::vector<std::pair<std::string, std::string>> seen;

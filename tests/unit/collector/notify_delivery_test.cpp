@@ -263,7 +263,8 @@ TEST_CASE("rows pending when the worker stops are delivered by the next one", "[
         box.enqueue(1, "trigger");
         box.enqueue(2, "trigger");
         box.enqueue(1, "resolve");
-        CHECK(first.run_once() == 2);
+        // No answer at all ends the webhook's pass: one attempt, not one per incident.
+        CHECK(first.run_once() == 1);
         CHECK(box.delivery_of(1, "ops").last_error.find("connecting") != std::string::npos);
     }
     box.enqueue(3, "trigger");  // while no worker runs
@@ -321,4 +322,18 @@ TEST_CASE("https webhooks: the certificate is verified against ca_file", "[notif
     CHECK_FALSE(refused.delivered);
     CHECK(refused.last_error.find("certificate verify failed") != std::string::npos);
     CHECK(receiver.requests().size() == 1);
+}
+
+TEST_CASE("a huge Retry-After is capped at an hour", "[notify]") {
+    outbox_db box;
+    muster::test::webhook_receiver receiver;
+    receiver.answer_next({429});
+    receiver.set_answer_header("Retry-After", "99999999999");
+    std::int64_t now = t0;
+    notifier worker(
+        box.file, settings_with({hook_to("ops", receiver.url())}), [&] { return now; },
+        [] { return 1.0; });
+    auto row = box.enqueue(1, "trigger");
+    CHECK(worker.run_once() == 1);
+    CHECK(box.delivery_of(row, "ops").next_attempt_at == t0 + 3600);
 }

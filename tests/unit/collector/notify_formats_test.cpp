@@ -239,3 +239,15 @@ TEST_CASE("the example config/collector.yaml documents notifications and mainten
     CHECK(config.maintenance.history_retention == std::chrono::hours(24 * 400));
     CHECK(config.maintenance.interval == std::chrono::seconds(60));
 }
+
+TEST_CASE("Slack text from agents cannot mention a channel or make a link", "[notify]") {
+    auto row = sample_row("trigger");
+    row.payload["incident"].as_object()["message"] =
+        "<!channel> see <https://evil.example|login> & co";
+    auto body = json::parse(render(hook_of(webhook_format::slack), row));
+    std::string text(body.at("text").as_string());
+    CHECK(text.find('<') == std::string::npos);
+    CHECK(text.find('>') == std::string::npos);
+    CHECK(text.find("&lt;!channel&gt; see &lt;https://evil.example|login&gt; &amp; co") !=
+          std::string::npos);
+}
