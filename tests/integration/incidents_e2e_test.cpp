@@ -301,3 +301,27 @@ TEST_CASE("SLA breach flags and KPI figures follow the collector's clock") {
     CHECK(p2->at("breached").to_number<int>() == 1);
     CHECK(p2->at("compliance").to_number<double>() == 0.0);
 }
+
+TEST_CASE("a Nagios plugin run by the agent opens an incident with its status and message") {
+    const std::string plugin = "/usr/lib/nagios/plugins/check_disk";
+    REQUIRE(std::filesystem::exists(plugin));  // installers/deps-debian.sh installs it
+    installation inst;
+    inst.append("collector.yaml", "incidents:\n  open_after: 1\n");
+    // 100% free space required: check_disk exits 2, critical, on any real filesystem.
+    inst.append("agent.yaml",
+                "checks:\n"
+                "  - id: plugin-disk\n"
+                "    type: command\n"
+                "    argv: [" +
+                    plugin + ", -w, '100%', -c, '100%', -p, /]\n");
+    auto collector = inst.start_collector();
+    agent_reports(inst);
+
+    auto db = inst.cmdb();
+    auto q = db.prepare(
+        "SELECT check_type, status, message FROM incidents WHERE check_id = 'plugin-disk'");
+    REQUIRE(q.step());
+    CHECK(q.column_text(0) == "command");
+    CHECK(q.column_text(1) == "critical");
+    CHECK(q.column_text(2).starts_with("DISK CRITICAL"));
+}
