@@ -24,7 +24,7 @@ if [[ "${1:-}" != "--quick" ]]; then
   echo "== unit tests under ASan + UBSan"
   cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMUSTER_SANITIZE=ON \
         -DMUSTER_WERROR=$werror >/dev/null
-  cmake --build build-sanitize -j "$jobs"
+  cmake --build build-sanitize -j "$jobs" --target muster_unit_tests
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-sanitize --output-on-failure -j "$jobs" -L unit
 fi
