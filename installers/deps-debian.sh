@@ -11,10 +11,14 @@ packages=(
   libssl-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev catch2 zlib1g-dev
   # test oracles: the real package tools and system tools the tests compare against
   dpkg rpm iproute2 util-linux procps python3 openssl dbus gzip
+  # the package checks (tests/packages): lintian on the debs
+  lintian
   # the collector's clock moved in tests (libfaketime)
   faketime
   # a real Nagios plugin (check_disk) for the agent's command check
   monitoring-plugins-basic
+  # the TLS scanner the security test runs against the collector
+  sslscan
   # sanitizer and fuzzing toolchain
   clang libclang-rt-14-dev
 )
