@@ -6,8 +6,12 @@
 #include "common/logging.h"
 #include "common/version_info.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <exception>
+#include <filesystem>
 #include <initializer_list>
 #include <iostream>
 #include <map>
@@ -86,6 +90,11 @@ int run_serve(const std::vector<std::string_view>& args) {
     if (!options->contains("--config")) return usage_error("serve needs --config FILE");
     auto config = load_config((*options)["--config"]);
     if (!config) return 2;
+    if (::geteuid() == 0) {
+        // Not refused: a test or a container may need it. The packaged unit runs as muster.
+        muster::get_logger("collector")
+            ->warn("running as root: run the collector as an unprivileged user (docs/security.md)");
+    }
     return serve(*config);
 }
 
@@ -97,6 +106,12 @@ int run_backup(const std::vector<std::string_view>& args) {
     }
     auto config = load_config((*options)["--config"]);
     if (!config) return 2;
+    // Opening a missing database would create an empty one and back that up, silently.
+    if (!std::filesystem::exists(config->database)) {
+        std::cerr << "muster-collector: backup: no CMDB at " << config->database.string()
+                  << " (the 'database' key of " << (*options)["--config"] << ")\n";
+        return 1;
+    }
     open_sqlite_store(config->database)->backup_to((*options)["--to"]);
     std::cout << "backed up " << config->database.string() << " to " << (*options)["--to"] << "\n";
     return 0;
@@ -105,6 +120,9 @@ int run_backup(const std::vector<std::string_view>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Whatever the collector creates (the database and its -wal/-shm, backups, logs) holds
+    // inventories or secrets: readable by its own user only, whatever umask it was given.
+    ::umask(077);
     std::vector<std::string_view> args(argv + 1, argv + argc);
     if (args.empty()) return usage_error("no command");
     std::string_view command = args.front();

@@ -2,12 +2,14 @@
 
 #include "common/file.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <charconv>
 #include <limits>
 #include <set>
+#include <sstream>
 #include <utility>
 
 namespace muster {
@@ -36,6 +38,13 @@ struct map_state {
 struct config_tree {
     std::string name;
     std::vector<map_state> maps;
+};
+
+struct recorder_access {
+    static void record(config_key_recorder& recorder, std::string_view map_path,
+                       std::string_view key) {
+        recorder.record(map_path, key);
+    }
 };
 
 }  // namespace detail
@@ -241,9 +250,68 @@ const std::string& yaml_document::name() const {
     return tree_->name;
 }
 
+namespace {
+
+// yaml-cpp 0.7 never returns from LoadAll on some inputs (a ',' where a block value is
+// expected, as in the one-byte file ","), emitting events and allocating without end; found by
+// tests/fuzz/config_yaml_fuzz.cpp. A first pass counts the parser's events and stops at a
+// bound that real YAML (a few events per byte at most) never reaches.
+class event_bound : public YAML::EventHandler {
+  public:
+    explicit event_bound(std::size_t limit) : limit_(limit) {}
+    const YAML::Mark& last() const { return last_; }
+    bool exceeded() const { return count_ > limit_; }
+
+    void OnDocumentStart(const YAML::Mark& mark) override { count(mark); }
+    void OnDocumentEnd() override { count(last_); }
+    void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { count(mark); }
+    void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { count(mark); }
+    void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  const std::string&) override {
+        count(mark);
+    }
+    void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {
+        count(mark);
+    }
+    void OnSequenceEnd() override { count(last_); }
+    void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {
+        count(mark);
+    }
+    void OnMapEnd() override { count(last_); }
+
+    struct stop {};
+
+  private:
+    void count(const YAML::Mark& mark) {
+        last_ = mark;
+        if (++count_ > limit_) throw stop{};
+    }
+    std::size_t limit_;
+    std::size_t count_ = 0;
+    YAML::Mark last_;
+};
+
+void check_parser_terminates(const std::string& text, const std::string& name) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    event_bound bound(8 * text.size() + 64);
+    try {
+        while (parser.HandleNextDocument(bound)) {
+        }
+    } catch (const event_bound::stop&) {
+        throw_at(name, bound.last(),
+                 "invalid YAML: the parser makes no progress here (a ',' outside [...] or {...}?)");
+    }
+}
+
+}  // namespace
+
 yaml_document load_yaml_string(std::string_view text, std::string name) {
     std::vector<YAML::Node> documents;
     try {
+        check_parser_terminates(std::string(text), name);
         documents = YAML::LoadAll(std::string(text));
     } catch (const YAML::Exception& e) {
         throw_at(name, e.mark, "invalid YAML: " + e.msg);
@@ -292,13 +360,26 @@ config_map::config_map(const yaml_document& doc) : tree_(std::make_shared<config
 
 namespace {
 
+// The recorder alive on this thread, if any (config_key_recorder).
+thread_local config_key_recorder* active_recorder = nullptr;
+
+void note_lookup(const map_state& map, std::string_view key) {
+    if (active_recorder) detail::recorder_access::record(*active_recorder, map.path, key);
+}
+
 // The entry for key in map, marking the key as known; nullptr when absent.
-const map_entry* lookup(map_state& map, std::string_view key) {
+const map_entry* find_entry(map_state& map, std::string_view key) {
     if (!map.known.contains(key)) map.known.emplace(key);
     for (const auto& e : map.entries) {
         if (e.key == key) return &e;
     }
     return nullptr;
+}
+
+// find_entry for a key holding a value; sections (get_map, get_map_list) use find_entry.
+const map_entry* lookup(map_state& map, std::string_view key) {
+    note_lookup(map, key);
+    return find_entry(map, key);
 }
 
 [[noreturn]] void throw_value(const config_tree& tree, const map_state& map, const map_entry& e,
@@ -336,6 +417,7 @@ bool config_map::present() const {
 }
 
 bool config_map::has(std::string_view key) const {
+    note_lookup(tree_->maps[index_], key);
     const auto& entries = tree_->maps[index_].entries;
     return std::any_of(entries.begin(), entries.end(),
                        [&](const map_entry& e) { return e.key == key; });
@@ -480,7 +562,7 @@ config_map config_map::get_map(std::string_view key) {
     child.path = path;
     child.parent = index_;
     child.where = tree_->maps[index_].where;
-    if (const auto* e = lookup(tree_->maps[index_], key)) {
+    if (const auto* e = find_entry(tree_->maps[index_], key)) {
         child.present = true;
         child.where = e->key_node.Mark();
         if (e->value.IsMap()) {
@@ -495,7 +577,7 @@ config_map config_map::get_map(std::string_view key) {
 }
 
 std::vector<config_map> config_map::get_map_list(std::string_view key, std::size_t max_items) {
-    const auto* e = lookup(tree_->maps[index_], key);
+    const auto* e = find_entry(tree_->maps[index_], key);
     if (!e || e->value.IsNull()) return {};
     if (!e->value.IsSequence()) {
         throw_value(*tree_, tree_->maps[index_], *e,
@@ -575,6 +657,31 @@ void read_config(const yaml_document& doc, const std::function<void(config_map&)
     config_map root(doc);
     read(root);
     root.finish();
+}
+
+// ---------------------------------------------------------------------------------------
+// config_key_recorder
+
+config_key_recorder::config_key_recorder() : previous_(active_recorder) {
+    active_recorder = this;
+}
+
+config_key_recorder::~config_key_recorder() {
+    active_recorder = previous_;
+}
+
+void config_key_recorder::record(std::string_view map_path, std::string_view key) {
+    // "checks[3]" becomes "checks[]": a reference documents a list item's keys once.
+    std::string path;
+    bool in_index = false;
+    for (char c : map_path) {
+        if (c == ']') in_index = false;
+        if (!in_index) path += c;
+        if (c == '[') in_index = true;
+    }
+    if (!path.empty()) path += '.';
+    path += key;
+    keys_.insert(std::move(path));
 }
 
 }  // namespace muster

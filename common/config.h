@@ -33,6 +33,7 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -49,6 +50,7 @@ class config_error : public std::runtime_error {
 namespace detail {
 struct yaml_tree;
 struct config_tree;
+struct recorder_access;
 }  // namespace detail
 
 // One parsed YAML file (or string). An empty file, or one with only comments, is an empty
@@ -148,5 +150,29 @@ void read_config(const yaml_document& doc, const std::function<void(config_map&)
 // syntax; nullopt when text is not valid.
 std::optional<std::uint64_t> parse_size(std::string_view text);
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+// While alive, collects the dotted path of every key that config_maps on this thread look up,
+// whether the file has it or not: "log.level", "checks[].path" (list positions dropped). A
+// lookup is any get_* except get_map and get_map_list (sections are not keys) and has(), so
+// that keys a loader reads only in one branch ("collector.ca_fingerprint") are seen too.
+// Exists so that a test can hold docs/configuration.md to what the loaders really read.
+// Costs one thread-local test per lookup when none is alive; a recorder created while another
+// is alive on the same thread takes over until it is destroyed. Throws nothing of its own.
+class config_key_recorder {
+  public:
+    config_key_recorder();
+    ~config_key_recorder();
+    config_key_recorder(const config_key_recorder&) = delete;
+    config_key_recorder& operator=(const config_key_recorder&) = delete;
+
+    const std::set<std::string, std::less<>>& keys() const { return keys_; }
+
+  private:
+    friend struct detail::recorder_access;
+    void record(std::string_view map_path, std::string_view key);
+
+    std::set<std::string, std::less<>> keys_;
+    config_key_recorder* previous_ = nullptr;
+};
 
 }  // namespace muster

@@ -6,7 +6,6 @@
 #include "support/https_client.h"
 #include "support/process.h"
 
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include <ctime>
+#include <filesystem>
 #include <thread>
 
 extern char** environ;
@@ -198,4 +198,19 @@ TEST_CASE("muster-collector refuses an invalid configuration with exit code 2",
     auto result = test::run({MUSTER_COLLECTOR_BIN, "serve", "--config", file});
     CHECK(result.exit_code == 2);
     CHECK(result.err.find("collector.yaml:1:") != std::string::npos);
+}
+
+TEST_CASE("backup of a config whose database does not exist is refused, nothing created",
+          "[collector][backup]") {
+    test::temp_dir tmp;
+    auto init = test::run({MUSTER_COLLECTOR_BIN, "init", "--dir", tmp.path() + "/c", "--listen",
+                           "127.0.0.1:" + std::to_string(test::free_loopback_port())});
+    REQUIRE(init.exit_code == 0);
+    auto config = tmp.path() + "/c/collector.yaml";
+    auto result = test::run(
+        {MUSTER_COLLECTOR_BIN, "backup", "--config", config, "--to", tmp.path() + "/b.sqlite"});
+    CHECK(result.exit_code == 1);
+    CHECK(result.err.find("no CMDB at " + tmp.path() + "/c/cmdb.sqlite") != std::string::npos);
+    CHECK(!std::filesystem::exists(tmp.path() + "/c/cmdb.sqlite"));
+    CHECK(!std::filesystem::exists(tmp.path() + "/b.sqlite"));
 }

@@ -181,6 +181,18 @@ TEST_CASE("YAML syntax errors carry yaml-cpp's position, 1-based") {
           "test.yaml:2:4: invalid YAML: illegal map value");
 }
 
+// Found by tests/fuzz/config_yaml_fuzz.cpp: yaml-cpp 0.7 never returned from these, eating
+// memory without end.
+TEST_CASE("inputs on which yaml-cpp makes no progress are YAML errors, not a hang") {
+    for (std::string text : {",", ",og'$b\n", "-\n,", "# comment\n ,'x'\n", "a: 1\n---\n,"}) {
+        INFO(text);
+        auto error = error_of(text, read_nothing);
+        CHECK(error.starts_with("test.yaml:"));
+        CHECK(error.find(": invalid YAML: ") != std::string::npos);
+    }
+    CHECK(error_of("-\n,", read_nothing).starts_with("test.yaml:2:1: invalid YAML"));
+}
+
 TEST_CASE("structural problems: several documents, a non-mapping root, non-string keys") {
     CHECK(error_of("a: 1\n---\nb: 2\n", read_nothing) ==
           "test.yaml:3:1: a config file holds one YAML document, not several");
