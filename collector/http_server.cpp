@@ -15,6 +15,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <optional>
 #include <vector>
 
 namespace muster::collector {
@@ -33,24 +34,70 @@ std::shared_ptr<spdlog::logger> log() {
     return get_logger("http");
 }
 
+// Scanners and broken clients fail handshakes all day; one line each, at info, so that the
+// reasons can be counted without debug logging.
+void log_handshake_failure(const std::string& peer, bool evicted,
+                           const boost::system::error_code& ec) {
+    if (evicted) {
+        log()->info(
+            "closed {}: TLS handshake not done, evicted for a new connection at "
+            "max_connections",
+            peer);
+    } else if (ec == beast::error::timeout) {
+        log()->info("closed {}: no TLS handshake within header_timeout", peer);
+    } else {
+        log()->info("TLS handshake with {} failed: {}", peer, ec.message());
+    }
+}
+
 }  // namespace
 
 struct http_server::connection {
     connection(tcp::socket socket, asio::ssl::context& tls, http_server& owner,
                std::uint64_t number)
-        : stream(std::move(socket), tls), server(owner), id(number) {
+        : executor(socket.get_executor()),
+          plain(std::move(socket)),
+          tls_context(tls),
+          server(owner),
+          id(number) {
         boost::system::error_code ec;
-        auto endpoint = beast::get_lowest_layer(stream).socket().remote_endpoint(ec);
+        auto endpoint = plain.socket().remote_endpoint(ec);
         peer =
             ec ? "unknown" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
     }
     ~connection() { server.untrack(id); }
 
-    beast::ssl_stream<beast::tcp_stream> stream;
+    // Gives the connection's max_connections slot back, once: at the end of serve() or when
+    // the connection is evicted, whichever comes first.
+    void release_slot() {
+        if (holds_slot.exchange(false)) --server.serving_;
+    }
+    void mark_idle(bool now_idle) {
+        idle = now_idle;
+        idle_since.store(now_idle ? std::chrono::steady_clock::now().time_since_epoch().count()
+                                  : 0);
+    }
+
+    // The TLS stream (with its ~80 KB of buffers) is made only once the client has sent its
+    // first bytes: a socket opened and left silent costs little more than its descriptor.
+    void start_tls() { stream.emplace(std::move(plain), tls_context); }
+    // On the connection's strand only.
+    beast::tcp_stream& lowest_layer() { return stream ? beast::get_lowest_layer(*stream) : plain; }
+
+    asio::any_io_executor executor;  // the connection's strand
+    beast::tcp_stream plain;         // until start_tls()
+    std::optional<beast::ssl_stream<beast::tcp_stream>> stream;
+    asio::ssl::context& tls_context;
     http_server& server;
     std::uint64_t id;
     std::string peer;
-    bool idle = true;  // between requests; only touched on the connection's strand
+    bool idle = true;      // between requests; only touched on the connection's strand
+    bool evicted = false;  // closed to make room; only touched on the connection's strand
+    // Read by the accept loop (another thread) to pick an eviction victim: when the
+    // connection became idle (steady clock ticks), 0 while it has a request in hand.
+    std::atomic<std::int64_t> idle_since{
+        std::chrono::steady_clock::now().time_since_epoch().count()};
+    std::atomic<bool> holds_slot{false};
 };
 
 http_server::http_server(asio::io_context& io, asio::ssl::context& tls, request_handler handler,
@@ -92,8 +139,8 @@ void http_server::stop() {
         }
     }
     for (auto& conn : open) {
-        asio::post(conn->stream.get_executor(), [conn] {
-            if (conn->idle) beast::get_lowest_layer(conn->stream).cancel();
+        asio::post(conn->executor, [conn] {
+            if (conn->idle) conn->lowest_layer().cancel();
         });
     }
 }
@@ -121,9 +168,12 @@ asio::awaitable<void> http_server::accept_loop() {
             co_await pause.async_wait(use_tuple);
             continue;
         }
-        if (serving_ < limits_.max_connections) {
+        if (serving_ < limits_.max_connections || evict_oldest_idle()) {
             ++serving_;
-            asio::co_spawn(socket.get_executor(), serve(track(std::move(socket))), asio::detached);
+            auto conn = track(std::move(socket));
+            conn->holds_slot = true;
+            auto executor = conn->executor;  // before conn is moved
+            asio::co_spawn(executor, serve(std::move(conn)), asio::detached);
         } else if (refusing_ < limits_.max_connections) {
             ++refusing_;
             asio::co_spawn(socket.get_executor(), refuse_busy(track(std::move(socket))),
@@ -150,24 +200,83 @@ asio::awaitable<void> answer_and_close(beast::ssl_stream<beast::tcp_stream>& str
 
 }  // namespace
 
+bool http_server::evict_oldest_idle() {
+    // Locked first, examined after unlocking: dropping the last reference to a connection
+    // runs its destructor, which takes connections_mutex_.
+    std::vector<std::shared_ptr<connection>> open;
+    {
+        std::lock_guard lock(connections_mutex_);
+        open.reserve(connections_.size());
+        for (auto& [id, weak] : connections_) {
+            if (auto conn = weak.lock()) open.push_back(std::move(conn));
+        }
+    }
+    std::shared_ptr<connection> victim;
+    std::int64_t oldest = 0;
+    for (auto& conn : open) {
+        if (!conn->holds_slot) continue;
+        auto since = conn->idle_since.load();
+        if (since != 0 && (!victim || since < oldest)) {
+            victim = conn;
+            oldest = since;
+        }
+    }
+    if (!victim) return false;
+    // The slot is handed over now; if the victim received a request meanwhile, it finishes
+    // it and the count is over the limit by one until it ends.
+    victim->release_slot();
+    asio::post(victim->executor, [victim] {
+        if (!victim->idle) return;
+        victim->evicted = true;
+        victim->lowest_layer().cancel();
+    });
+    return true;
+}
+
+asio::awaitable<boost::system::error_code> http_server::wait_first_bytes(
+    connection& conn, std::chrono::steady_clock::time_point deadline) {
+    // A plain socket wait has no deadline of its own: a timer cancels it. The timer's handler
+    // may run after the wait is over (both run on the connection's strand), so it shares
+    // only `state` and touches the socket only while the wait is pending.
+    struct wait_state {
+        bool done = false;
+        bool timed_out = false;
+    };
+    auto state = std::make_shared<wait_state>();
+    auto* socket = &conn.plain.socket();
+    asio::steady_timer timer(conn.executor, deadline);
+    timer.async_wait([state, socket](const boost::system::error_code& ec) {
+        if (ec || state->done) return;
+        state->timed_out = true;
+        boost::system::error_code ignored;
+        socket->cancel(ignored);
+    });
+    auto [ec] = co_await socket->async_wait(tcp::socket::wait_read, use_tuple);
+    state->done = true;
+    timer.cancel();
+    if (state->timed_out) co_return beast::error::timeout;
+    co_return ec;
+}
+
 asio::awaitable<void> http_server::refuse_busy(std::shared_ptr<connection> conn) {
     struct release {
         std::atomic<std::size_t>& count;
         ~release() { --count; }
     } released{refusing_};
-    auto& tcp_layer = beast::get_lowest_layer(conn->stream);
+    conn->start_tls();
+    auto& tcp_layer = beast::get_lowest_layer(*conn->stream);
     tcp_layer.expires_after(busy_answer_timeout);
-    auto [ec] = co_await conn->stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
+    auto [ec] = co_await conn->stream->async_handshake(asio::ssl::stream_base::server, use_tuple);
     if (ec) co_return;
     // The request is read (not its body) so that closing does not reset the connection
     // before the client has read the answer.
     beast::flat_buffer buffer;
     http::request_parser<http::empty_body> parser;
-    co_await http::async_read_header(conn->stream, buffer, parser, use_tuple);
+    co_await http::async_read_header(*conn->stream, buffer, parser, use_tuple);
     log()->warn("refused {}: 503 overloaded: {} connections open", conn->peer,
                 limits_.max_connections);
     co_await answer_and_close(
-        conn->stream,
+        *conn->stream,
         error_response(http::status::service_unavailable, "overloaded",
                        "the collector has too many connections", std::chrono::seconds(1)),
         busy_answer_timeout);
@@ -175,28 +284,36 @@ asio::awaitable<void> http_server::refuse_busy(std::shared_ptr<connection> conn)
 
 asio::awaitable<void> http_server::serve(std::shared_ptr<connection> conn) {
     struct release {
-        std::atomic<std::size_t>& count;
-        ~release() { --count; }
-    } released{serving_};
-    auto& stream = conn->stream;
+        connection& conn;
+        ~release() { conn.release_slot(); }
+    } released{*conn};
+    // One deadline for the first bytes, the handshake and the first request's header
+    // together: a client that completes the handshake slowly must not get a second
+    // header_timeout.
+    const auto deadline = std::chrono::steady_clock::now() + limits_.header_timeout;
+    if (auto ec = co_await wait_first_bytes(*conn, deadline)) {
+        log_handshake_failure(conn->peer, conn->evicted, ec);
+        co_return;
+    }
+    conn->start_tls();
+    auto& stream = *conn->stream;
     auto& tcp_layer = beast::get_lowest_layer(stream);
-
-    tcp_layer.expires_after(limits_.header_timeout);
+    tcp_layer.expires_at(deadline);
     auto [handshake_ec] =
         co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
     if (handshake_ec) {
-        log()->debug("TLS handshake with {} failed: {}", conn->peer, handshake_ec.message());
+        log_handshake_failure(conn->peer, conn->evicted, handshake_ec);
         co_return;
     }
     beast::flat_buffer buffer;
     for (bool first = true; !stopping_; first = false) {
         http::request_parser<http::string_body> parser;
         parser.body_limit(limits_.max_body);
-        conn->idle = true;
-        tcp_layer.expires_after(first ? limits_.header_timeout : limits_.idle_timeout);
+        conn->mark_idle(true);
+        if (!first) tcp_layer.expires_after(limits_.idle_timeout);
         auto [header_ec, header_bytes] =
             co_await http::async_read_header(stream, buffer, parser, use_tuple);
-        conn->idle = false;
+        conn->mark_idle(false);
         if (!header_ec) {
             tcp_layer.expires_after(limits_.read_timeout);
             std::tie(header_ec, header_bytes) =
@@ -217,6 +334,11 @@ asio::awaitable<void> http_server::serve(std::shared_ptr<connection> conn) {
             log()->info("closed {}: {}", conn->peer,
                         parser.is_header_done() ? "request body not received within read_timeout"
                                                 : "no complete request header in time");
+            co_return;
+        }
+        if (conn->evicted) {
+            log()->info("closed {}: idle, evicted for a new connection at max_connections",
+                        conn->peer);
             co_return;
         }
         if (header_ec) {

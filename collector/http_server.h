@@ -4,10 +4,14 @@
 // read header / read body / handle / write. It knows nothing of the API: requests go to a
 // request_handler (routes.h).
 //
-// Limits (config "limits"): the TLS handshake and each request header must arrive within
-// header_timeout (idle_timeout for a keep-alive connection's next request), each body within
-// read_timeout, so a slow client cannot hold a connection (slowloris); a body above max_body
-// is answered 413; beyond max_connections a client is answered 503 and disconnected.
+// Limits (config "limits"): the TLS handshake and the first request header must together
+// arrive within header_timeout (idle_timeout for a keep-alive connection's next request),
+// each body within read_timeout, so a slow client cannot hold a connection (slowloris); a
+// body above max_body is answered 413. At max_connections a new connection takes the slot of
+// the connection that has been idle longest (in its handshake, or waiting for a request
+// header): sockets opened and left silent cannot lock clients out. Only when every slot has
+// a request in hand is a client answered 503 and disconnected. A connection's TLS state is
+// made when its first byte arrives, so a silent socket costs little memory.
 //
 // Shutdown: stop() closes the listener and the connections that are between requests;
 // requests in flight are finished and answered, then their connections close.
@@ -24,6 +28,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -54,6 +59,12 @@ class http_server {
     boost::asio::awaitable<void> accept_loop();
     boost::asio::awaitable<void> serve(std::shared_ptr<connection> conn);
     boost::asio::awaitable<void> refuse_busy(std::shared_ptr<connection> conn);
+    // Until the client sends its first bytes (or the deadline, or an eviction).
+    static boost::asio::awaitable<boost::system::error_code> wait_first_bytes(
+        connection& conn, std::chrono::steady_clock::time_point deadline);
+    // At max_connections: closes the connection that has waited longest for a handshake or a
+    // request, so that idle sockets cannot lock clients out. False when none is idle.
+    bool evict_oldest_idle();
     std::shared_ptr<connection> track(boost::asio::ip::tcp::socket socket);
     void untrack(std::uint64_t id);
 

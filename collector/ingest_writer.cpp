@@ -1,6 +1,9 @@
 #include "collector/ingest_writer.h"
 
 #include "common/logging.h"
+#include "common/sqlite.h"
+
+#include <sqlite3.h>
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -13,6 +16,11 @@
 
 namespace muster::collector {
 namespace asio = boost::asio;
+
+bool storage_full_error(const std::exception& error) {
+    const auto* sqlite = dynamic_cast<const sqlite_error*>(&error);
+    return sqlite && sqlite->code() == SQLITE_FULL;
+}
 
 ingest_writer::ingest_writer(cmdb_store& store, ingest_writer_options options, clock_function now)
     : store_(store), options_(options), now_(std::move(now)), thread_([this] { run(); }) {}
@@ -92,11 +100,18 @@ void ingest_writer::apply(std::deque<queued>& batch) {
         auto results = store_.ingest(reports, now_());
         for (auto& result : results)
             replies.push_back({ingest_reply::kind::done, std::move(result)});
+        note_stored();
     } catch (const std::exception& e) {
-        get_logger("ingest")->error("a batch of {} reports failed ({}); applying them one by one",
-                                    reports.size(), e.what());
-        for (std::size_t i = 0; i < batch.size(); ++i) batch[i].report = std::move(reports[i]);
-        replies = ingest_each(batch);
+        if (storage_full_error(e)) {
+            note_storage_full(e, batch.size());
+            replies.assign(batch.size(), {ingest_reply::kind::storage_full, {}});
+        } else {
+            get_logger("ingest")->error(
+                "a batch of {} reports failed ({}); applying them one by one", reports.size(),
+                e.what());
+            for (std::size_t i = 0; i < batch.size(); ++i) batch[i].report = std::move(reports[i]);
+            replies = ingest_each(batch);
+        }
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
         batch[i].complete(i < replies.size() ? std::move(replies[i])
@@ -110,13 +125,40 @@ std::vector<ingest_reply> ingest_writer::ingest_each(std::deque<queued>& batch) 
         try {
             auto results = store_.ingest(std::span(&item.report, 1), now_());
             replies.push_back({ingest_reply::kind::done, std::move(results.at(0))});
+            note_stored();
         } catch (const std::exception& e) {
+            if (storage_full_error(e)) {
+                note_storage_full(e, 1);
+                replies.push_back({ingest_reply::kind::storage_full, {}});
+                continue;
+            }
             get_logger("ingest")->error("report seq {} of agent {} failed: {}", item.report.seq,
                                         item.report.agent_id, e.what());
             replies.push_back({ingest_reply::kind::failed, {}});
         }
     }
     return replies;
+}
+
+// A full disk stays full for a while and every report meets it: one line when it starts,
+// one when reports are stored again, rather than one per report.
+void ingest_writer::note_storage_full(const std::exception& error, std::size_t reports) {
+    if (refused_while_full_ == 0) {
+        get_logger("ingest")->error(
+            "storage full: the database cannot grow ({}); reports are refused with 503 "
+            "storage_full until there is room again",
+            error.what());
+    }
+    refused_while_full_ += reports;
+}
+
+void ingest_writer::note_stored() {
+    if (refused_while_full_ == 0) return;
+    get_logger("ingest")->warn(
+        "storage available again: reports are stored; {} report(s) were refused while it was "
+        "full",
+        refused_while_full_);
+    refused_while_full_ = 0;
 }
 
 }  // namespace muster::collector

@@ -7,6 +7,9 @@
 //
 // Error policy: a full queue is the value `overloaded`; a store exception fails the batch,
 // which is then retried one report at a time so that one bad report fails only itself.
+// A full disk (SQLITE_FULL) is the value `storage_full` for the whole batch, without the
+// retry one by one (every report would fail the same way), logged once per burst: when
+// the first batch fails, and when a batch commits again.
 #include "collector/store.h"
 
 #include <boost/asio/awaitable.hpp>
@@ -15,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -22,10 +26,13 @@
 namespace muster::collector {
 
 struct ingest_reply {
-    enum class kind { done, overloaded, failed };
+    enum class kind { done, overloaded, storage_full, failed };
     kind outcome = kind::done;
     ingest_result result;  // when done
 };
+
+// True for SQLite's "database or disk is full": the collector answers 503 storage_full.
+bool storage_full_error(const std::exception& error);
 
 struct ingest_writer_options {
     std::size_t max_batch = 64;
@@ -62,6 +69,8 @@ class ingest_writer {
     std::deque<queued> next_batch();
     void apply(std::deque<queued>& batch);
     std::vector<ingest_reply> ingest_each(std::deque<queued>& batch);
+    void note_storage_full(const std::exception& error, std::size_t reports);
+    void note_stored();
 
     cmdb_store& store_;
     ingest_writer_options options_;
@@ -70,6 +79,8 @@ class ingest_writer {
     std::condition_variable wake_;
     std::deque<queued> queue_;
     bool stopping_ = false;
+    // Reports refused since the disk became full; 0 while it is not. Writer thread only.
+    std::size_t refused_while_full_ = 0;
     std::thread thread_;
 };
 

@@ -27,6 +27,14 @@ refusal malformed(std::string message) {
     return {http::status::bad_request, "malformed", std::move(message)};
 }
 
+// Not an internal error: nothing is lost (the agent keeps the report and retries), and the
+// operator has one thing to do, free space for the database.
+refusal storage_full() {
+    return {http::status::service_unavailable, "storage_full",
+            "the collector's storage is full: nothing was stored; retry later",
+            std::chrono::seconds(30)};
+}
+
 std::string string_member(const boost::json::object& object, std::string_view key) {
     const auto* value = object.if_contains(key);
     return value && value->is_string() ? std::string(value->get_string()) : std::string();
@@ -73,12 +81,15 @@ api_handler::api_handler(cmdb_store& store, ingest_writer& writer, rate_limiter&
 
 boost::asio::awaitable<http_response> api_handler::handle(const http_request& request,
                                                           std::string peer) {
+    bool full = false;
     try {
         co_return co_await route(request, peer);
     } catch (const std::exception& e) {
         get_logger("api")->error("{} {} from {} failed: {}", request.method_string(),
                                  printable(request.target()), peer, e.what());
+        full = storage_full_error(e);
     }
+    if (full) co_return to_response(storage_full());
     co_return error_response(http::status::internal_server_error, "internal",
                              "the collector failed to handle the request; retry later");
 }
@@ -208,6 +219,11 @@ boost::asio::awaitable<http_response> api_handler::report(const http_request& re
         co_return refuse_report({http::status::service_unavailable, "overloaded",
                                  "the collector's ingest queue is full", std::chrono::seconds(5)},
                                 request, peer, agent_id);
+    }
+    if (reply.outcome == ingest_reply::kind::storage_full) {
+        // No log line per report: the writer logs a full disk once per burst.
+        if (metrics_) metrics_->report_refused("storage_full");
+        co_return to_response(storage_full());
     }
     if (reply.outcome == ingest_reply::kind::failed) {
         co_return refuse_report({http::status::internal_server_error, "internal",

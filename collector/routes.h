@@ -7,7 +7,8 @@
 //   POST /api/v1/reports   docs/protocol.md "Reports"
 //
 // Error policy: every refusal is an error response in the shape of docs/protocol.md and one
-// log line with the reason (never a token or signature). A store exception is a 500.
+// log line with the reason (never a token or signature). A store exception is a 500, except
+// a full disk: 503 storage_full, logged once per burst by the ingest writer.
 #include "collector/config.h"
 #include "collector/http_types.h"
 #include "collector/ingest_writer.h"

@@ -15,6 +15,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <csignal>
 #include <ctime>
 #include <optional>
@@ -39,10 +42,33 @@ asio::ip::tcp::endpoint resolve_listen(asio::io_context& io, const listen_addres
     return results.begin()->endpoint();
 }
 
+// Each connection is a descriptor, and so is each one being refused (up to max_connections
+// more); the database, its WAL, the log and the webhooks need a few dozen. A soft limit of
+// 1024 (the usual default) would make accept() fail long before max_connections, so the soft
+// limit is raised as far as the hard limit allows, and a shortfall is said once at start.
+void raise_descriptor_limit(std::size_t max_connections) {
+    auto log = get_logger("collector");
+    const rlim_t wanted = static_cast<rlim_t>(2 * max_connections + 256);
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    if (limit.rlim_cur < wanted && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = std::min(wanted, limit.rlim_max);
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0) getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    if (limit.rlim_cur < wanted) {
+        log->warn(
+            "the file descriptor limit is {} but max_connections {} needs about {}: raise "
+            "LimitNOFILE or lower limits.max_connections",
+            static_cast<std::uint64_t>(limit.rlim_cur), max_connections,
+            static_cast<std::uint64_t>(wanted));
+    }
+}
+
 }  // namespace
 
 int serve(const collector_config& config) {
     auto log = get_logger("collector");
+    raise_descriptor_limit(config.limits.max_connections);
     if (config.enrollment_token_sha256.empty()) {
         log->warn("no enrollment token is configured: no agent can enroll");
     }

@@ -5,6 +5,9 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <ctime>
 #include <mutex>
 #include <stdexcept>
@@ -119,6 +122,10 @@ void setup_logging(const logging_options& options) {
     if (options.file.empty()) {
         sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     } else {
+        // Created 0600 before spdlog opens it (with the umask's mode): logs name hosts and
+        // agents. An existing file keeps its mode; a failure here is reported by spdlog below.
+        int fd = ::open(options.file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd >= 0) ::close(fd);
         sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.file.string());
     }
     sink->set_formatter(std::make_unique<line_formatter>(options.format));

@@ -145,8 +145,9 @@ report_result post_report(https_client& client, const std::string& agent_id,
         result.verdict = code == "pending" ? report_verdict::retry : report_verdict::revoked;
     } else if (res.status == 401 && code == "unknown_agent") {
         result.verdict = report_verdict::unknown_agent;
-    } else if ((res.status == 400 && code == "clock_skew") || res.status == 429 ||
-               res.status >= 500) {
+    } else if (res.status == 400 && code == "clock_skew") {
+        result.verdict = report_verdict::clock_skew;
+    } else if (res.status == 429 || res.status >= 500) {
         result.verdict = report_verdict::retry;
     } else if (res.status >= 400) {
         result.verdict = report_verdict::rejected;

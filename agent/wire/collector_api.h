@@ -44,7 +44,8 @@ enum class report_verdict {
     rejected,       // 400 malformed, 413, 401 bad_signature, other 4xx: drop it, send full
     unknown_agent,  // 401 unknown_agent: enroll again
     revoked,        // 403 revoked: stop sending
-    retry,          // 403 pending, 400 clock_skew, 429, 5xx, network, timeout: same bytes later
+    retry,          // 403 pending, 429, 5xx, network, timeout: same bytes later
+    clock_skew,     // 400 clock_skew: sent_at is ahead of the collector's clock
     untrusted,      // the certificate is not trusted: nothing was sent; retry later
     cancelled,      // the agent is stopping
 };

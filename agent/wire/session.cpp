@@ -2,6 +2,7 @@
 
 #include "agent/wire/identity.h"
 #include "agent/wire/report.h"
+#include "common/gzip.h"
 #include "common/inventory_state.h"
 #include "common/logging.h"
 #include "common/version_info.h"
@@ -25,6 +26,19 @@ client_options client_options_of(std::function<bool()> should_stop) {
 std::string seq_range(const std::vector<std::uint64_t>& seqs) {
     if (seqs.size() == 1) return "seq " + std::to_string(seqs.front());
     return "seq " + std::to_string(seqs.front()) + " to " + std::to_string(seqs.back());
+}
+
+// The sent_at a spooled report carries; nullopt when it cannot be read back.
+std::optional<std::int64_t> sent_at_of(const report_entry& entry) {
+    constexpr std::size_t max_report_bytes = std::size_t{1} << 30;
+    auto text = gzip_decompress(entry.body, max_report_bytes);
+    if (!text) return std::nullopt;
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(*text, ec);
+    if (ec || !doc.is_object()) return std::nullopt;
+    const auto* sent_at = doc.as_object().if_contains("sent_at");
+    if (!sent_at || !sent_at->is_int64()) return std::nullopt;
+    return sent_at->get_int64();
 }
 
 }  // namespace
@@ -215,6 +229,8 @@ bool agent_session::handle_verdict(const report_entry& entry, const report_resul
             if (!spool_.list().empty()) return true;
             result.status = delivery_status::needs_full_report;
             return false;
+        case report_verdict::clock_skew:
+            return clock_skew_verdict(entry, r, result);
         case report_verdict::unknown_agent:
             log_->warn("{}; enrolling again", r.message);
             forget_enrollment();
@@ -233,6 +249,27 @@ bool agent_session::handle_verdict(const report_entry& entry, const report_resul
             result.status = delivery_status::cancelled;
             return false;
     }
+    return false;
+}
+
+// A report from the future either shows this clock is still ahead (keep it, the operator
+// must set the clock right) or was made before the clock was set back: then its sent_at stays
+// ahead for as long as the clock was wrong, so it is dropped and a full report made now.
+bool agent_session::clock_skew_verdict(const report_entry& entry, const report_result& r,
+                                       delivery_result& result) {
+    auto sent_at = sent_at_of(entry);
+    if (sent_at && *sent_at > unix_now()) {
+        log_->warn("{}; it was made while this machine's clock was ahead", r.message);
+        drop_chain("made while the clock was ahead");
+        if (!spool_.list().empty()) return true;
+        result.status = delivery_status::needs_full_report;
+        return false;
+    }
+    log_->error(
+        "report {} not delivered: {}; this machine's clock is ahead of the collector's: set "
+        "it right (NTP); the report stays in the spool",
+        entry.seq, r.message);
+    result.status = delivery_status::retry_later;
     return false;
 }
 

@@ -77,6 +77,8 @@ class agent_session {
     void drop_chain(const char* why);
     void forget_enrollment();
     bool handle_verdict(const report_entry& entry, const report_result& r, delivery_result& result);
+    bool clock_skew_verdict(const report_entry& entry, const report_result& r,
+                            delivery_result& result);
 
     agent_config config_;
     std::shared_ptr<spdlog::logger> log_;

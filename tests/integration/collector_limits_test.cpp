@@ -254,12 +254,23 @@ TEST_CASE("a body above max_body is answered 413 before it is sent", "[collector
     CHECK(collector.log_shows("413 too_large: body above 65536 bytes"));
 }
 
-TEST_CASE("beyond max_connections a client is answered 503 and disconnected",
+TEST_CASE("beyond max_connections with every request in hand a client is answered 503",
           "[collector][limits]") {
-    collector_instance collector(limit_values{{"max_connections", "2"}, {"header_timeout", "2m"}});
+    collector_instance collector(
+        limit_values{{"max_connections", "2"}, {"header_timeout", "2m"}, {"read_timeout", "2m"}});
     {
+        // The health check's connection may still hold a slot during its TLS shutdown (at
+        // most 5 s): waited out, so that `first` and `second` get the two slots.
+        std::this_thread::sleep_for(6s);
+        // Both slots are reading a body still to come: neither is idle, neither gives way.
+        const std::string pending =
+            "POST /api/v1/enroll HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n";
         raw_client first(collector.port, collector.ca);
+        first.send(pending);
         raw_client second(collector.port, collector.ca);
+        second.send(pending);
+        // Nothing shows when the collector has read a header; give it ample time to.
+        std::this_thread::sleep_for(3s);
         raw_client third(collector.port, collector.ca);
         third.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
         CHECK(third.wait_closed(120s));
@@ -269,6 +280,25 @@ TEST_CASE("beyond max_connections a client is answered 503 and disconnected",
     }
     // With the two connections gone, clients are served again.
     CHECK(collector.wait_healthy());
+}
+
+TEST_CASE("at max_connections the connection idle longest gives way to a new one",
+          "[collector][limits]") {
+    collector_instance collector(limit_values{{"max_connections", "2"}, {"header_timeout", "2m"}});
+    // The health check's connection may still hold a slot while its TLS shutdown runs (at
+    // most 5 s); with it, `oldest` could land beyond the limit instead of in a slot.
+    std::this_thread::sleep_for(6s);
+    raw_client oldest(collector.port, collector.ca);
+    raw_client idle(collector.port, collector.ca);
+    raw_client newcomer(collector.port, collector.ca);
+    newcomer.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    CHECK(newcomer.wait_closed(120s));
+    CHECK(newcomer.received().starts_with("HTTP/1.1 200"));
+    CHECK(oldest.wait_closed(120s));
+    CHECK(oldest.received().empty());
+    bool logged = collector.log_shows("evicted for a new connection at max_connections");
+    INFO(read_file(collector.log_file));
+    CHECK(logged);
 }
 
 TEST_CASE("a gzip bomb is answered 413 and an agent sending too often 429 with Retry-After",

@@ -56,10 +56,13 @@ const char* const usage_text =
     "         [--deltas-per-agent K] [--packages P] [--seed S] [--gzip-level 1-9]\n"
     "         [--timeout SECONDS] [--json FILE] [--acked-log FILE] [--db FILE]\n"
     "         [--collector-pid PID] [--until-killed] [--duration SECONDS] [--quiet]\n"
+    "         [--fresh-connections]\n"
     "Simulates N agents against a running collector: each enrolls with its own Ed25519 key,\n"
     "sends a full report, then K unchanged deltas (delta) and K deltas upgrading a few\n"
     "packages (churn). With --until-killed or --duration the last phase repeats until the\n"
-    "collector goes away or the time is up; connection failures then end the run cleanly.\n";
+    "collector goes away or the time is up; connection failures then end the run cleanly.\n"
+    "--fresh-connections: one TLS connection per request (Connection: close), as real agents\n"
+    "that report once a minute do, instead of keep-alive.\n";
 
 std::optional<options> parse_options(const std::vector<std::string>& args) {
     options o;
@@ -73,6 +76,10 @@ std::optional<options> parse_options(const std::vector<std::string>& args) {
         }
         if (name == "--quiet") {
             o.quiet = true;
+            continue;
+        }
+        if (name == "--fresh-connections") {
+            o.fresh_connections = true;
             continue;
         }
         if (name.rfind("--", 0) != 0) throw usage_error("unexpected argument '" + name + "'");

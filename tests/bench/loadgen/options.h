@@ -36,6 +36,7 @@ struct options {
     bool until_killed = false;
     double duration_seconds = 0;  // 0: no limit
     bool quiet = false;
+    bool fresh_connections = false;  // Connection: close on every request
 };
 
 extern const char* const usage_text;

@@ -121,6 +121,8 @@ asio::awaitable<void> send(run_context& ctx, connection& conn, const prepared_re
                    {"X-Muster-Agent-Id", ctx.agents.agent(r.agent).agent_id},
                    {"X-Muster-Signature", r.signature}};
     }
+    // The collector then closes the connection and the next request opens a new one.
+    if (ctx.opts.fresh_connections) headers.emplace_back("Connection", "close");
     const std::string target = r.is_enroll ? "/api/v1/enroll" : "/api/v1/reports";
     auto start = steady::now();
     for (int attempt = 0; !ctx.stop; ++attempt) {

@@ -264,6 +264,19 @@ TEST_CASE("sent_at ahead of the clock skew is refused with the offset; old spool
     CHECK(f.send_signed(key, id, full_report(id, 2, f.now + 300)).result() == http::status::ok);
 }
 
+// Found by tests/fuzz/report_fuzz.cpp: sent_at minus now overflowed (UBSan) at the extremes.
+TEST_CASE("sent_at at the limits of int64 is judged without overflow", "[collector][routes]") {
+    api_fixture f;
+    auto key = ed25519_key::generate();
+    auto id = f.enrolled_agent(key);
+    auto far_future = f.send_signed(key, id, full_report(id, 1, INT64_MAX));
+    CHECK(error_code_of(far_future) == "clock_skew");
+    CHECK(std::string(json::parse(far_future.body()).at("error").at("message").as_string())
+              .find(std::to_string(std::uint64_t(INT64_MAX) - std::uint64_t(f.now))) !=
+          std::string::npos);
+    CHECK(f.send_signed(key, id, full_report(id, 1, INT64_MIN)).result() == http::status::ok);
+}
+
 TEST_CASE("a body that decompresses beyond the cap is refused 413", "[collector][routes]") {
     api_fixture f(enrollment_mode::auto_approve, 60, 4096);
     auto key = ed25519_key::generate();
