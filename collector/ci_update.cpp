@@ -9,6 +9,7 @@
 
 #include <limits>
 #include <span>
+#include <stdexcept>
 
 namespace muster::collector {
 
@@ -114,6 +115,15 @@ void insert_rows(statement_cache& sql, const row_table& table, std::int64_t ci_i
                  const row_pointers& rows) {
     auto insert = sql(insert_sql(table));
     for (const auto* row : rows) {
+        // The state allows a row without a key field (it counts as null), the table's primary
+        // key does not: the report is malformed, not the database (found by report_fuzz).
+        for (auto column : table.key_columns) {
+            const auto* key = row->if_contains(column);
+            if (!key || key->is_null()) {
+                throw std::invalid_argument("a row of '" + std::string(table.section) +
+                                            "' has no '" + std::string(column) + "'");
+            }
+        }
         (*insert).reset();
         insert->bind(1, ci_id);
         int index = 2;

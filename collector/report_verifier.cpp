@@ -40,8 +40,10 @@ std::optional<refusal> check_envelope(const boost::json::object& document,
     // Only a report from the future betrays a skewed clock: an old one is legitimate (it
     // waited in the agent's spool while the collector was away), and replays are stopped by
     // the sequence number, not by the time.
-    std::int64_t offset = *sent_at - now;
-    if (offset > rules.clock_skew.count()) {
+    // Unsigned: a signed subtraction overflows for a sent_at near INT64_MIN or INT64_MAX.
+    if (*sent_at <= now) return std::nullopt;
+    auto offset = static_cast<std::uint64_t>(*sent_at) - static_cast<std::uint64_t>(now);
+    if (offset > static_cast<std::uint64_t>(rules.clock_skew.count())) {
         return refusal{http::status::bad_request, "clock_skew",
                        "'sent_at' is " + std::to_string(offset) +
                            " s ahead of the collector's clock; at most " +
@@ -76,19 +78,21 @@ std::variant<verified_report, refusal> open_report(std::string_view agent_id, st
         return malformed("the body is not valid gzip: " + text.error().message());
     }
     boost::system::error_code ec;
-    boost::json::value parsed = boost::json::parse(*text, ec);
+    // The document's nodes live in one arena that goes with it: a full report has some
+    // 10,000 of them, and allocating and freeing each one was most of a tenth of its cost.
+    auto arena = boost::json::make_shared_resource<boost::json::monotonic_resource>(text->size());
+    boost::json::value parsed = boost::json::parse(*text, ec, arena);
     if (ec) return malformed("the report is not valid JSON: " + ec.message());
     if (!parsed.is_object()) return malformed("the report is not a JSON object");
     auto& document = parsed.as_object();
     if (auto problem = check_envelope(document, agent_id, rules, now)) return *problem;
 
-    verified_report report;
-    report.agent_id = std::string(agent_id);
-    report.seq = *int_member(document, "seq");
-    report.sent_at = *int_member(document, "sent_at");
-    report.body_sha256 = sha256_hex(body);
-    report.document = std::move(document);
-    return report;
+    auto seq = *int_member(document, "seq");
+    auto sent_at = *int_member(document, "sent_at");
+    // Move-constructed, so that the document keeps its arena (a move assignment into an
+    // object of another storage would copy every node).
+    return verified_report{std::string(agent_id), seq, sent_at, sha256_hex(body),
+                           std::move(document)};
 }
 
 }  // namespace muster::collector

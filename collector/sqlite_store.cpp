@@ -15,6 +15,7 @@
 
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <set>
 
 namespace muster::collector {
@@ -210,13 +211,16 @@ class sqlite_store final : public cmdb_store {
 
     std::vector<ingest_result> ingest(std::span<const verified_report> batch,
                                       std::int64_t now) override {
-        std::vector<ingest_result> results;
-        results.reserve(batch.size());
         std::lock_guard lock(write_mutex_);
-        sqlite_transaction transaction(writer_);
-        for (const auto& report : batch) results.push_back(ingest_one(report, now));
-        transaction.commit();
-        return results;
+        // First without a savepoint per report: they cost some 5 % of a full report
+        // (every page a report touches is copied to the sub-journal). A report refused after
+        // it wrote something needs one, so the batch is then rolled back and run again with
+        // them; in practice only a delta whose hash does not match after its changes does.
+        try {
+            return ingest_batch(batch, now, report_scope::batch);
+        } catch (const rerun_with_savepoints&) {
+        }
+        return ingest_batch(batch, now, report_scope::savepoint);
     }
 
     std::size_t update_staleness(std::int64_t now, std::int64_t stale_after_seconds,
@@ -228,7 +232,23 @@ class sqlite_store final : public cmdb_store {
     incidents::incident_store& incidents() override { return incidents_; }
 
   private:
-    ingest_result ingest_one(const verified_report& report, std::int64_t now);
+    // How a refused report's writes are undone: by its own savepoint, or (batch) by rolling
+    // back the whole batch, which ingest_one asks for by throwing rerun_with_savepoints.
+    enum class report_scope { batch, savepoint };
+    struct rerun_with_savepoints {};
+
+    std::vector<ingest_result> ingest_batch(std::span<const verified_report> batch,
+                                            std::int64_t now, report_scope scope) {
+        std::vector<ingest_result> results;
+        results.reserve(batch.size());
+        sqlite_transaction transaction(writer_);
+        for (const auto& report : batch) results.push_back(ingest_one(report, now, scope));
+        transaction.commit();
+        return results;
+    }
+    ingest_result ingest_one(const verified_report& report, std::int64_t now, report_scope scope);
+    ingest_result apply_checked(const verified_report& report, const agent_record& agent,
+                                std::int64_t enrolled_at, std::int64_t now);
     ingest_result apply_report(const verified_report& report, const agent_record& agent,
                                std::int64_t enrolled_at, std::int64_t now);
 
@@ -244,7 +264,8 @@ class sqlite_store final : public cmdb_store {
         {write_mutex_, write_sql_}, {read_mutex_, read_sql_}, incident_settings_};
 };
 
-ingest_result sqlite_store::ingest_one(const verified_report& report, std::int64_t now) {
+ingest_result sqlite_store::ingest_one(const verified_report& report, std::int64_t now,
+                                       report_scope scope) {
     std::int64_t enrolled_at = 0;
     auto agent = select_agent(write_sql_, agent_lookup::by_id, report.agent_id, &enrolled_at);
     if (!agent) return refused(ingest_status::unknown_agent, "no agent with this id");
@@ -254,11 +275,22 @@ ingest_result sqlite_store::ingest_one(const verified_report& report, std::int64
     if (agent->status == agent_status::pending) {
         return refused(ingest_status::pending, "the agent is not approved yet");
     }
-    savepoint scope(writer_);
+    std::optional<savepoint> own;
+    if (scope == report_scope::savepoint) own.emplace(writer_);
+    auto changes_before = sqlite3_total_changes64(writer_.handle());
+    auto result = apply_checked(report, *agent, enrolled_at, now);
+    if (result.status == ingest_status::ok) {
+        if (own) own->release();
+    } else if (!own && sqlite3_total_changes64(writer_.handle()) != changes_before) {
+        throw rerun_with_savepoints{};
+    }
+    return result;
+}
+
+ingest_result sqlite_store::apply_checked(const verified_report& report, const agent_record& agent,
+                                          std::int64_t enrolled_at, std::int64_t now) {
     try {
-        auto result = apply_report(report, *agent, enrolled_at, now);
-        if (result.status == ingest_status::ok) scope.release();
-        return result;
+        return apply_report(report, agent, enrolled_at, now);
     } catch (const report_refused& refusal) {
         return refused(refusal.status, refusal.message);
     } catch (const sqlite_error&) {

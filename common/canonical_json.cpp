@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <span>
 #include <stdexcept>
 #include <string_view>
 #include <vector>
@@ -49,8 +50,21 @@ std::string json_pointer(const location* at) {
 }
 
 // UTF-8 bytes (and DEL) are written as they are.
-bool needs_escape(char c) {
-    return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+constexpr std::array<bool, 256> escaped_bytes = [] {
+    std::array<bool, 256> table{};
+    for (std::size_t c = 0; c < 0x20; ++c) table[c] = true;
+    table['"'] = true;
+    table['\\'] = true;
+    return table;
+}();
+
+// The length of the leading run of s that needs no escape. A plain loop over a table: the
+// collector writes the canonical text of every row of a full report, and find_if with a
+// predicate function was a twentieth of its cost.
+std::size_t plain_run(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size() && !escaped_bytes[static_cast<unsigned char>(s[i])]) ++i;
+    return i;
 }
 
 void append_string(std::string& out, std::string_view s) {
@@ -59,8 +73,7 @@ void append_string(std::string& out, std::string_view s) {
     // Runs without an escape are copied whole: the collector writes every row of a full
     // report this way, and byte-by-byte appends were a tenth of its cost.
     while (!s.empty()) {
-        auto run =
-            static_cast<std::size_t>(std::find_if(s.begin(), s.end(), needs_escape) - s.begin());
+        auto run = plain_run(s);
         out.append(s.data(), run);
         s.remove_prefix(run);
         if (s.empty()) break;
@@ -106,11 +119,9 @@ void append_integer(std::string& out, Integer n) {
 
 void append_value(std::string& out, const boost::json::value& value, const location& at);
 
-void append_object(std::string& out, const boost::json::object& object, const location& at) {
+void append_members(std::string& out, std::span<const boost::json::key_value_pair*> members,
+                    const location& at) {
     // std::string_view compares as unsigned bytes, which is the order the protocol wants.
-    std::vector<const boost::json::key_value_pair*> members;
-    members.reserve(object.size());
-    for (const auto& member : object) members.push_back(&member);
     std::sort(members.begin(), members.end(),
               [](auto* a, auto* b) { return std::string_view(a->key()) < b->key(); });
     out += '{';
@@ -122,6 +133,23 @@ void append_object(std::string& out, const boost::json::object& object, const lo
         append_value(out, members[i]->value(), child);
     }
     out += '}';
+}
+
+void append_object(std::string& out, const boost::json::object& object, const location& at) {
+    // Most objects (a package, a service) have a few members: their order is sorted on the
+    // stack, as a heap vector per row was a good part of writing a full report's rows.
+    constexpr std::size_t on_stack = 16;
+    if (object.size() <= on_stack) {
+        std::array<const boost::json::key_value_pair*, on_stack> members{};
+        std::size_t count = 0;
+        for (const auto& member : object) members[count++] = &member;
+        append_members(out, std::span(members.data(), count), at);
+        return;
+    }
+    std::vector<const boost::json::key_value_pair*> members;
+    members.reserve(object.size());
+    for (const auto& member : object) members.push_back(&member);
+    append_members(out, members, at);
 }
 
 void append_array(std::string& out, const boost::json::array& array, const location& at) {
@@ -173,6 +201,8 @@ void append_canonical_json(std::string& out, const boost::json::value& value) {
 
 std::string canonical_json(const boost::json::value& value) {
     std::string out;
+    // A row's text is a few hundred bytes: one allocation instead of a doubling series.
+    out.reserve(256);
     append_canonical_json(out, value);
     return out;
 }

@@ -209,6 +209,16 @@ TEST_CASE("hostile documents are malformed, never an exception, and change nothi
     with("float in a row key", [](json::object& d) {
         d["inventory"].as_object()["software"] = json::array{json::object{{"name", 0.5}}};
     });
+    // Found by tests/fuzz/report_fuzz.cpp: a row without its key field (null in the state)
+    // failed the table's NOT NULL primary key, a database error instead of a malformed report.
+    with("row without its key", [](json::object& d) {
+        d["inventory"].as_object()["filesystems"] =
+            json::array{json::object{{"mntpoint", "/"}, {"total_bytes", 5000}}};
+    });
+    with("row with a null key field", [](json::object& d) {
+        json::object row{{"source", "deb"}, {"name", "bash"}, {"arch", nullptr}};
+        d["inventory"].as_object()["software"] = json::array{row};
+    });
     with("delta without changes", [](json::object& d) {
         d["kind"] = "delta";
         d["base_seq"] = 1;
@@ -260,4 +270,44 @@ TEST_CASE("a batch commits its good reports and refuses the bad ones") {
     auto reopened = muster::collector::open_sqlite_store(f.db_file);
     CHECK(reopened->find_agent(a)->last_seq == 1);
     CHECK(reopened->find_agent(b)->last_seq == 2);
+}
+
+// A batch runs without a savepoint per report until a report is refused after it wrote
+// something (a delta whose hash does not match once applied); then the batch is rolled back
+// and run again with savepoints. Either way a refused report must leave nothing behind and
+// its neighbours must commit.
+TEST_CASE("a delta refused after its changes were written leaves nothing behind in a batch") {
+    fixture f;
+    auto a = f.enroll("a");
+    auto b = f.enroll("b");
+    muster::test::host_facts facts;
+    auto v1 = muster::test::make_inventory(facts);
+    std::vector<verified_report> fulls{muster::test::full_report(a, 1, v1),
+                                       muster::test::full_report(b, 1, v1)};
+    for (const auto& result : f.store->ingest(fulls, 3000))
+        REQUIRE(result.status == ingest_status::ok);
+
+    facts.packages.emplace_back("vim", "2:9.0.1378-2");
+    auto v2 = muster::test::make_inventory(facts);
+    auto wrong = muster::test::delta_report(b, 2, 1, v1, v2);
+    wrong.document["state_hash"] = std::string(64, 'f');
+    std::vector<verified_report> batch{muster::test::delta_report(a, 2, 1, v1, v2), wrong,
+                                       muster::test::delta_report(b, 3, 1, v1, v2),
+                                       muster::test::delta_report(a, 9, 7, v1, v2)};
+    auto results = f.store->ingest(batch, 4000);
+    REQUIRE(results.size() == 4);
+    CHECK(results[0].status == ingest_status::ok);
+    CHECK(results[1].status == ingest_status::resync);
+    // Adds vim to b's state again: only possible when the refused delta's rows were undone.
+    CHECK(results[2].status == ingest_status::ok);
+    CHECK(results[3].status == ingest_status::resync);  // refused before writing anything
+    CHECK(json::parse(results[2].ack).at("state_hash") == batch[2].document.at("state_hash"));
+
+    facts.packages.pop_back();
+    auto v3 = muster::test::make_inventory(facts);
+    CHECK(f.ingest(muster::test::delta_report(b, 4, 3, v2, v3)).status == ingest_status::ok);
+    CHECK(f.ingest(muster::test::delta_report(a, 3, 2, v2, v3)).status == ingest_status::ok);
+    auto agent = f.store->find_agent(b);
+    REQUIRE(agent);
+    CHECK(agent->last_seq == 4);
 }
