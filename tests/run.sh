@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing (Debian 12 packages), builds, runs every
-# test with ctest, then rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer and runs
-# the unit tests again. Exits non-zero on any failure.
+# test with ctest, then rebuilds with clang, AddressSanitizer + UndefinedBehaviorSanitizer,
+# runs the unit tests again and every fuzz target for FUZZ_SECONDS (default 20) each.
+# Exits non-zero on any failure.
 #   tests/run.sh            everything
 #   tests/run.sh --quick    the normal build and its tests only (no sanitizer pass)
 set -euo pipefail
@@ -21,10 +22,16 @@ echo "== tests"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
 if [[ "${1:-}" != "--quick" ]]; then
-  echo "== unit tests under ASan + UBSan"
-  cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMUSTER_SANITIZE=ON \
-        -DMUSTER_WERROR=$werror >/dev/null
-  cmake --build build-sanitize -j "$jobs" --target muster_unit_tests
+  # ONE sanitizer tree, built by clang, serves both passes: the libraries carry libFuzzer's
+  # coverage instrumentation (MUSTER_FUZZ), which the unit tests ignore. Its own directory,
+  # since CMake cannot switch the compiler of an existing tree.
+  echo "== unit tests under ASan + UBSan (clang)"
+  CC=clang CXX=clang++ cmake -S . -B build-sanitize-clang -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+        -DMUSTER_SANITIZE=ON -DMUSTER_FUZZ=ON -DMUSTER_WERROR=$werror >/dev/null
+  cmake --build build-sanitize-clang -j "$jobs" --target muster_unit_tests muster_fuzz_targets
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir build-sanitize --output-on-failure -j "$jobs" -L unit
+    ctest --test-dir build-sanitize-clang --output-on-failure -j "$jobs" -L unit
+
+  echo "== fuzz targets, ${FUZZ_SECONDS:-20} s each"
+  tests/fuzz/run.sh build-sanitize-clang
 fi

@@ -32,37 +32,16 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-if [ -z "$build" ]; then
-    build=build-release
-    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMUSTER_TESTS=ON >/dev/null
-fi
-echo "building muster-collector and muster-loadgen in $build..." >&2
-cmake --build "$build" -j "$(nproc)" --target muster-collector muster-loadgen >/dev/null
-collector_bin=$build/collector/muster-collector
-loadgen_bin=$build/tests/bench/loadgen/muster-loadgen
-
-work=$(mktemp -d)
-collector_pid=
-cleanup() {
-    if [ -n "$collector_pid" ]; then kill "$collector_pid" 2>/dev/null || true; wait "$collector_pid" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$collector_bin" init --dir "$work/c" --listen "127.0.0.1:$port" >/dev/null
+source tests/bench/lib.sh
+bench_build "$build" muster-collector muster-loadgen
+loadgen_bin=$bench_build_dir/tests/bench/loadgen/muster-loadgen
 # Every agent stays under the default 60 reports a minute at 10,000 agents; a small N sends
 # its rounds faster, so the limit is raised to measure the collector, not its rate limiter.
-sed -i 's/^  agent_rate_per_minute: .*/  agent_rate_per_minute: 100000/; s/^  level: info/  level: warn/' \
-    "$work/c/collector.yaml"
+bench_start_collector "$bench_build_dir/collector/muster-collector" \
+    's/^  agent_rate_per_minute: .*/  agent_rate_per_minute: 100000/; s/^  level: info/  level: warn/'
+work=$bench_work
+port=$bench_port
 sed -n 's/^  enrollment_token: "\(.*\)"$/\1/p' "$work/c/agent.yaml" > "$work/token"
-
-"$collector_bin" serve --config "$work/c/collector.yaml" 2> "$work/collector.log" &
-collector_pid=$!
-for _ in $(seq 200); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
-    sleep 0.1
-done
 
 mkdir -p "$(dirname "$out")"
 echo "$(date -u +%FT%TZ) $(uname -n), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)" >&2

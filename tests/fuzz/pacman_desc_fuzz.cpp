@@ -1,0 +1,18 @@
+// Fuzz target: one pacman local database desc file (agent/inventory/software/pacman.cpp).
+// The bytes become /var/lib/pacman/local/fuzz-1.0-1/desc of an otherwise empty root, read by the
+// real "software" collector (every package source runs; only this one finds a file) and its result
+// serialized.
+#include "agent/inventory/collectors.h"
+#include "tests/fuzz/fuzz_support.h"
+
+#include <boost/json.hpp>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    using namespace muster;
+    fuzz::fake_root root;
+    root.write("/var/lib/pacman/local/fuzz-1.0-1/desc", fuzz::as_text(data, size));
+    agent::inventory::error_list errors;
+    auto section = agent::inventory::collect_software(root.context(), errors);
+    (void)boost::json::serialize(section);
+    return 0;
+}
