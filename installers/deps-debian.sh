@@ -15,6 +15,8 @@ packages=(
   lintian
   # the collector's clock moved in tests (libfaketime)
   faketime
+  # the agent killed at each state write, exactly (strace's fault injection)
+  strace
   # a real Nagios plugin (check_disk) for the agent's command check
   monitoring-plugins-basic
   # the TLS scanner the security test runs against the collector
