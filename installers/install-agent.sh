@@ -3,11 +3,14 @@
 # /etc/muster/agent.yaml, sends a first report and succeeds only when the collector
 # acknowledged it, then enables and starts muster-agent.service.
 #
-#   install-agent.sh --url URL --token TOKEN (--ca FILE | --ca-fingerprint SHA256)
+#   install-agent.sh --url URL (--token-file FILE | --token TOKEN) (--ca FILE | --ca-fingerprint SHA256)
 #                    [--tags a,b] [--package FILE.deb]
 #
 #   --url URL               the collector, https://HOST:PORT
-#   --token TOKEN           an enrollment token (used once, to enroll; never printed)
+#   --token-file FILE       the enrollment token, on the first line of FILE (- is stdin)
+#   --token TOKEN           or the token itself: other local users see it (ps) during the run
+#                           or neither flag and the token in MUSTER_ENROLLMENT_TOKEN; exactly
+#                           one of the three (the token is never printed)
 #   --ca FILE               the collector's CA certificate (PEM), copied to /etc/muster/ca.pem
 #   --ca-fingerprint HEX    or the SHA-256 of the collector's certificate (DER), 64 hex digits
 #   --tags a,b              tags reported with every inventory (letters, digits, _ . : -)
@@ -32,10 +35,12 @@ readonly agent=/usr/bin/muster-agent
 readonly unit=muster-agent.service
 
 url="" token="" ca="" fingerprint="" tags="" package=""
+token_from=() # where the token was given: --token, --token-file FILE, MUSTER_ENROLLMENT_TOKEN
+token_file=""
 service_was_active=false
 
 usage() {
-    sed -n '6,14s/^# \{0,1\}//p' "$0"
+    sed -n '6,17s/^# \{0,1\}//p' "$0"
 }
 
 usage_error() {
@@ -43,11 +48,17 @@ usage_error() {
     exit 2
 }
 
-# Every failure: the reason, and the service running again if this run stopped it.
 fail() {
     echo "install-agent: $*" >&2
-    if $service_was_active; then systemctl start "$unit" || true; fi
     exit 1
+}
+
+# However the run ends (a failure, a command that failed under set -e, a signal), a service
+# it stopped is running again; start_service clears the flag once the service runs.
+restart_paused_service() {
+    if $service_was_active; then
+        systemctl start "$unit" || echo "install-agent: could not start $unit again" >&2
+    fi
 }
 
 say() { echo "install-agent: $*"; }
@@ -62,11 +73,18 @@ parse_flags() {
                 usage
                 exit 0
                 ;;
-            --url | --token | --ca | --ca-fingerprint | --tags | --package)
+            --url | --token | --token-file | --ca | --ca-fingerprint | --tags | --package)
                 (($# >= 2)) || usage_error "$1 needs a value"
                 case "$1" in
                     --url) url=$2 ;;
-                    --token) token=$2 ;;
+                    --token)
+                        token=$2
+                        token_from+=(--token)
+                        ;;
+                    --token-file)
+                        token_file=$2
+                        token_from+=("--token-file $2")
+                        ;;
                     --ca) ca=$2 ;;
                     --ca-fingerprint) fingerprint=$2 ;;
                     --tags) tags=$2 ;;
@@ -77,17 +95,48 @@ parse_flags() {
             *) usage_error "unknown argument '$1'" ;;
         esac
     done
+    if [[ -n "${MUSTER_ENROLLMENT_TOKEN+set}" ]]; then
+        token=$MUSTER_ENROLLMENT_TOKEN
+        token_from+=(MUSTER_ENROLLMENT_TOKEN)
+        # Not passed on to apt, dpkg's maintainer scripts or the agent.
+        unset MUSTER_ENROLLMENT_TOKEN
+    fi
     check_flags
+}
+
+# The first line of --token-file (a CR before its newline dropped). Never echoes the token.
+read_token_file() {
+    local line="" rc=0
+    if [[ "$token_file" == - ]]; then
+        IFS= read -r line || rc=$?
+    else
+        # Not -f: a pipe (--token-file <(vault ...)) is fine.
+        [[ -r "$token_file" && ! -d "$token_file" ]] || usage_error "--token-file: cannot read $token_file"
+        IFS= read -r line <"$token_file" || rc=$?
+    fi
+    # read fails at the end of input: fine when it still read a last line without a newline.
+    ((rc == 0)) || [[ -n "$line" ]] || usage_error "--token-file: $token_file holds no token"
+    token=${line%$'\r'}
+}
+
+check_token() {
+    if ((${#token_from[@]} != 1)); then
+        local given=""
+        ((${#token_from[@]} == 0)) || given=$(printf ', %s' "${token_from[@]}")
+        usage_error "give the enrollment token once: --token-file FILE, --token TOKEN or MUSTER_ENROLLMENT_TOKEN${given:+ (given: ${given#, })}"
+    fi
+    [[ -z "$token_file" ]] || read_token_file
+    [[ -n "$token" ]] || usage_error "${token_from[0]}: the enrollment token is empty"
+    # The token goes into a double-quoted YAML scalar; never echo it back.
+    [[ "$token" =~ ^[^[:cntrl:][:space:]\"\\]+$ ]] ||
+        usage_error "${token_from[0]}: the token has spaces, quotes, backslashes or control characters"
 }
 
 check_flags() {
     [[ -n "$url" ]] || usage_error "--url is required"
-    [[ -n "$token" ]] || usage_error "--token is required"
+    check_token
     [[ "$url" =~ ^https://[^[:space:]\"\\]+$ ]] ||
         usage_error "--url must be https://HOST:PORT, got '$url'"
-    # The token goes into a double-quoted YAML scalar; never echo it back.
-    [[ "$token" =~ ^[^[:cntrl:][:space:]\"\\]+$ ]] ||
-        usage_error "--token has spaces, quotes, backslashes or control characters"
     if [[ -n "$ca" && -n "$fingerprint" ]] || [[ -z "$ca" && -z "$fingerprint" ]]; then
         usage_error "give exactly one of --ca FILE and --ca-fingerprint SHA256"
     fi
@@ -290,6 +339,7 @@ start_service() {
 
 main() {
     parse_flags "$@"
+    trap restart_paused_service EXIT
     [[ $(id -u) -eq 0 ]] || {
         echo "install-agent: must run as root (it installs a package and writes /etc/muster)" >&2
         exit 1

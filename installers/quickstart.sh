@@ -68,14 +68,21 @@ stop_collector() {
         echo "quickstart: no collector of $state is running"
         return 0
     fi
-    kill -TERM "$pid"
+    # It may end on its own between the check and the signal: then there is nothing to stop.
+    kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 300); do
         alive "$pid" || break
         sleep 0.1
     done
     if alive "$pid"; then
+        # Checked again: after 30 s the pid may belong to another process.
+        if [[ "$(running_collector_pid)" != "$pid" ]]; then
+            rm -f "$pid_file"
+            echo "quickstart: pid $pid is no longer our collector; not killing it"
+            return 0
+        fi
         echo "quickstart: collector $pid ignored SIGTERM for 30 s; killing it"
-        kill -KILL "$pid"
+        kill -KILL "$pid" 2>/dev/null || true
     fi
     rm -f "$pid_file"
     echo "quickstart: stopped the collector (pid $pid)"

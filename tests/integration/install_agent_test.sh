@@ -4,6 +4,9 @@
 #   install_agent_test.sh BUILD_DIR [PACKAGE.deb]
 # It installs the package on this machine, so it needs root, and it skips (77) where it could
 # not put the machine back as it found it (an agent already installed or configured here).
+# The token is given in each of its three forms (--token, --token-file, the environment).
+# The service's pause is checked with a stand-in systemctl in a private mount namespace where
+# systemd seems to run: however a run ends, a service it stopped runs again.
 # The trap purges the package and removes what the script wrote, and stops the collector.
 set -euo pipefail
 
@@ -34,6 +37,7 @@ etc_existed=false
 tmp=$(mktemp -d)
 collector_dir=$tmp/collector
 collector_pid=""
+run_prefix=() # what install_agent runs the script under
 
 cleanup() {
     if [[ -n "$collector_pid" ]]; then
@@ -84,11 +88,12 @@ done
 url=https://127.0.0.1:$port
 token=$(sed -n 's/^  enrollment_token: "\(.*\)"$/\1/p' "$collector_dir/agent.yaml")
 [[ -n "$token" ]] || fail "no enrollment token in $collector_dir/agent.yaml"
+printf '%s\n' "$token" >"$tmp/token"
 
 # Runs the script; sets rc and out, and checks that no run ever prints the token.
 install_agent() {
     rc=0
-    out=$(bash "$script" "$@" 2>&1) || rc=$?
+    out=$("${run_prefix[@]}" bash "$script" "$@" 2>&1) || rc=$?
     echo "$out"
     echo "(exit $rc)"
     if grep -qF -- "$token" <<<"$out"; then fail "install-agent.sh printed the enrollment token"; fi
@@ -113,6 +118,18 @@ install_agent --url "$url" --token "$token" --ca "$collector_dir/ca.pem" --tags 
 [[ $rc -eq 2 ]] || fail "a bad tag: exit $rc, expected 2"
 install_agent --url "http://127.0.0.1:$port" --token "$token" --ca "$collector_dir/ca.pem"
 [[ $rc -eq 2 ]] || fail "an http URL: exit $rc, expected 2"
+install_agent --url "$url" --ca "$collector_dir/ca.pem"
+[[ $rc -eq 2 ]] || fail "no token: exit $rc, expected 2"
+install_agent --url "$url" --token "$token" --token-file "$tmp/token" --ca "$collector_dir/ca.pem"
+[[ $rc -eq 2 ]] || fail "--token with --token-file: exit $rc, expected 2"
+MUSTER_ENROLLMENT_TOKEN=$token install_agent --url "$url" --token "$token" --ca "$collector_dir/ca.pem"
+[[ $rc -eq 2 ]] || fail "--token with MUSTER_ENROLLMENT_TOKEN: exit $rc, expected 2"
+MUSTER_ENROLLMENT_TOKEN=$token install_agent --url "$url" --token-file "$tmp/token" --ca "$collector_dir/ca.pem"
+[[ $rc -eq 2 ]] || fail "--token-file with MUSTER_ENROLLMENT_TOKEN: exit $rc, expected 2"
+install_agent --url "$url" --token-file /dev/null --ca "$collector_dir/ca.pem"
+[[ $rc -eq 2 ]] || fail "an empty --token-file: exit $rc, expected 2"
+install_agent --url "$url" --token-file "$tmp/no-such-file" --ca "$collector_dir/ca.pem"
+[[ $rc -eq 2 ]] || fail "a missing --token-file: exit $rc, expected 2"
 [[ ! -e /etc/muster/agent.yaml ]] || fail "a usage error wrote /etc/muster/agent.yaml"
 
 echo "== install, enroll, first report"
@@ -145,11 +162,11 @@ else
     grep -q "systemd is not running" <<<"$out" || fail "no word that the service was not started"
 fi
 
-echo "== again with the same flags: nothing changes, a report is still acknowledged"
+echo "== again, the same token from --token-file: nothing changes, a report is still acknowledged"
 config_mtime=$(stat -c %y /etc/muster/agent.yaml)
 binary_inode=$(stat -c '%i %Z' /usr/bin/muster-agent)
 acked=$(json_field /var/lib/muster-agent/state.json acked_seq)
-install_agent --url "$url" --token "$token" --ca "$collector_dir/ca.pem" --tags ci,test \
+install_agent --url "$url" --token-file "$tmp/token" --ca "$collector_dir/ca.pem" --tags ci,test \
     --package "$package"
 [[ $rc -eq 0 ]] || fail "the second run exited $rc"
 [[ "$(printed_agent_id)" == "$agent_id" ]] || fail "the second run printed another agent id"
@@ -158,10 +175,10 @@ install_agent --url "$url" --token "$token" --ca "$collector_dir/ca.pem" --tags 
 (($(json_field /var/lib/muster-agent/state.json acked_seq) > acked)) ||
     fail "the second run had no new report acknowledged"
 
-echo "== a loosened mode is put back without rewriting the file"
+echo "== a loosened mode is put back without rewriting the file (the token from the environment)"
 chmod 0644 /etc/muster/agent.yaml
-install_agent --url "$url" --token "$token" --ca "$collector_dir/ca.pem" --tags ci,test \
-    --package "$package"
+MUSTER_ENROLLMENT_TOKEN=$token install_agent --url "$url" --ca "$collector_dir/ca.pem" \
+    --tags ci,test --package "$package"
 [[ $rc -eq 0 ]] || fail "the run after chmod exited $rc"
 [[ "$(stat -c '%a %u %g' /etc/muster/agent.yaml)" == "600 0 0" ]] || fail "agent.yaml mode not restored"
 [[ "$(stat -c %y /etc/muster/agent.yaml)" == "$config_mtime" ]] || fail "agent.yaml was rewritten"
@@ -170,9 +187,12 @@ echo "== trust by the certificate's fingerprint instead of the CA"
 fingerprint=$(openssl x509 -in "$collector_dir/server.pem" -outform DER | sha256sum | cut -d' ' -f1)
 # Upper case with colons, as openssl x509 -fingerprint prints it.
 colons=$(sed 's/../&:/g; s/:$//' <<<"${fingerprint^^}")
-install_agent --url "$url" --token "$token" --ca-fingerprint "$colons" --tags ci,test \
-    --package "$package"
+# The token from stdin, without a newline at its end.
+install_agent --url "$url" --token-file - --ca-fingerprint "$colons" --tags ci,test \
+    --package "$package" < <(printf '%s' "$token")
 [[ $rc -eq 0 ]] || fail "the --ca-fingerprint run exited $rc"
+grep -qxF "  enrollment_token: \"$token\"" /etc/muster/agent.yaml ||
+    fail "agent.yaml does not hold the token read from stdin"
 [[ "$(printed_agent_id)" == "$agent_id" ]] || fail "the --ca-fingerprint run changed the agent id"
 grep -q "^  ca_fingerprint: $fingerprint\$" /etc/muster/agent.yaml || fail "no ca_fingerprint"
 grep -q "ca_file" /etc/muster/agent.yaml && fail "ca_file left beside ca_fingerprint"
@@ -180,6 +200,68 @@ wrong_fingerprint=$(tr '0-9a-f' '1-9a-f0' <<<"$fingerprint")
 install_agent --url "$url" --token "$token" --ca-fingerprint "$wrong_fingerprint" \
     --package "$package"
 [[ $rc -eq 1 ]] || fail "a wrong fingerprint exited $rc, expected 1"
+
+echo "== a running service paused for the report runs again however the run ends"
+fake=$tmp/fake-systemd
+mkdir -p "$fake/bin"
+cat >"$fake/bin/systemctl" <<'EOF'
+#!/bin/bash
+# systemctl for muster-agent.service alone, its state in files of $FAKE_SYSTEMD; every call is
+# logged, and a stop runs $FAKE_SYSTEMD/on-stop when there is one.
+echo "$*" >>"$FAKE_SYSTEMD/calls"
+case "$*" in
+    "is-active --quiet muster-agent.service") [[ -e "$FAKE_SYSTEMD/active" ]] ;;
+    "stop muster-agent.service")
+        rm -f "$FAKE_SYSTEMD/active"
+        if [[ -f "$FAKE_SYSTEMD/on-stop" ]]; then source "$FAKE_SYSTEMD/on-stop"; fi
+        ;;
+    "start muster-agent.service") touch "$FAKE_SYSTEMD/active" ;;
+    "enable --now --quiet muster-agent.service") touch "$FAKE_SYSTEMD/active" "$FAKE_SYSTEMD/enabled" ;;
+    *)
+        echo "fake systemctl: unexpected arguments: $*" >&2
+        exit 1
+        ;;
+esac
+EOF
+cat >"$fake/in-namespace" <<'EOF'
+#!/bin/bash
+# Runs "$@" with a /run of its own in which systemd seems to run (in a private mount namespace).
+set -e
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /run/systemd/system
+exec "$@"
+EOF
+chmod +x "$fake/bin/systemctl" "$fake/in-namespace"
+if ! unshare --mount --propagation private true 2>/dev/null; then
+    echo "NOT TESTED: no private mount namespace here (unshare --mount), so no pause of the service"
+else
+    run_prefix=(env "FAKE_SYSTEMD=$fake" "PATH=$fake/bin:$PATH"
+        unshare --mount --propagation private "$fake/in-namespace")
+    # Runs the script with the service active and checks it is active after; $1 is what the
+    # stop does besides (sourced by the stand-in), then the expected exit code.
+    paused_run() {
+        local on_stop=$1 want_rc=$2
+        if [[ -n "$on_stop" ]]; then echo "$on_stop" >"$fake/on-stop"; else rm -f "$fake/on-stop"; fi
+        : >"$fake/calls"
+        touch "$fake/active"
+        install_agent --url "$url" --token-file "$tmp/token" --ca-fingerprint "$fingerprint" \
+            --tags ci,test --package "$package"
+        echo "systemctl calls: $(paste -sd '|' "$fake/calls")"
+        [[ $rc -eq $want_rc ]] || fail "exit $rc, expected $want_rc"
+        grep -qx "stop muster-agent.service" "$fake/calls" || fail "the service was not stopped"
+        [[ -e "$fake/active" ]] || fail "the service the run stopped is not running again"
+    }
+    paused_run "" 0
+    [[ "$(tail -n 1 "$fake/calls")" == "enable --now --quiet muster-agent.service" ]] ||
+        fail "a successful run did not end with systemctl enable --now"
+    # The disk is full while the config is written: a redirect fails under set -e.
+    paused_run 'mount -t tmpfs -o size=4k tmpfs /etc/muster; cat /dev/zero >/etc/muster/fill 2>/dev/null || true' 1
+    grep -q "No space left on device" <<<"$out" || fail "the run did not hit the full disk"
+    # Killed while paused, as a configuration management tool's timeout does.
+    # shellcheck disable=SC2016 # $PPID is the stand-in's parent: the script
+    paused_run 'kill -TERM "$PPID"' 143
+    run_prefix=()
+fi
 
 echo "== a new agent with a wrong token is refused; the token is not printed"
 rm -rf /var/lib/muster-agent

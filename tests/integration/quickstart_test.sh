@@ -4,8 +4,9 @@
 # Run 1 initializes a collector, starts it, enrolls this machine and shows it from the CMDB.
 # Run 2 reuses everything: same CA, same host, the running collector, a newer report.
 # After --stop, run 3 restarts the collector from the same state. --stop never signals a
-# process that merely holds a stale pid, and leaves no collector behind; --reset deletes the
-# state. Whatever happens, the trap stops every process this test started.
+# process that merely holds a stale pid, nor SIGKILLs one that stopped being the collector
+# while it waited, succeeds when there is nothing to stop, and leaves no collector behind;
+# --reset deletes the state. Whatever happens, the trap stops every process this test started.
 set -euo pipefail
 
 build=$(realpath "$1")
@@ -108,11 +109,43 @@ echo "== --stop, then a stale pid file must not make --stop signal another proce
 quickstart --stop
 ! alive "$pid1" || fail "--stop left collector $pid1 running"
 [[ ! -e "$state/collector.pid" ]] || fail "--stop left the pid file"
+rc=0
+out=$(quickstart --stop) || rc=$?
+[[ $rc -eq 0 ]] || fail "a second --stop in a row exited $rc: $out"
+grep -q "no collector of $state is running" <<<"$out" || fail "a second --stop said: $out"
 sleep 300 &
 decoy_pid=$!
 echo "$decoy_pid" >"$state/collector.pid"
 quickstart --stop
 alive "$decoy_pid" || fail "--stop killed process $decoy_pid, which is not our collector"
+kill "$decoy_pid"
+decoy_pid=""
+
+echo "== --stop: a pid that ends being our collector during the 30 s after SIGTERM is not killed"
+# Looks like this state's collector; SIGTERM turns it into another program with the same pid,
+# as if the collector had exited and its pid been reused.
+mkdir "$tmp/bin"
+cat >"$tmp/bin/muster-collector" <<'EOF'
+#!/bin/bash
+trap 'exec sleep 300' TERM
+while :; do sleep 0.1; done
+EOF
+chmod +x "$tmp/bin/muster-collector"
+"$tmp/bin/muster-collector" serve --config "$state/collector.yaml" &
+decoy_pid=$!
+echo "$decoy_pid" >"$state/collector.pid"
+for _ in $(seq 1 100); do
+    [[ "$(tr '\0' ' ' <"/proc/$decoy_pid/cmdline")" == *" serve --config $state/collector.yaml " ]] && break
+    sleep 0.1
+done
+rc=0
+out=$(quickstart --stop) || rc=$?
+echo "$out"
+[[ $rc -eq 0 ]] || fail "--stop exited $rc"
+alive "$decoy_pid" || fail "--stop killed $decoy_pid after it had become another program"
+[[ "$(tr '\0' ' ' <"/proc/$decoy_pid/cmdline")" == "sleep 300 " ]] ||
+    fail "--stop did not send SIGTERM to $decoy_pid, which looked like our collector"
+grep -q "no longer our collector" <<<"$out" || fail "--stop did not say why it did not kill $decoy_pid"
 kill "$decoy_pid"
 decoy_pid=""
 
