@@ -15,7 +15,10 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <algorithm>
+#include <map>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace muster::collector {
@@ -34,20 +37,69 @@ std::shared_ptr<spdlog::logger> log() {
     return get_logger("http");
 }
 
-// Scanners and broken clients fail handshakes all day; one line each, at info, so that the
-// reasons can be counted without debug logging.
+// Scanners and broken clients fail handshakes all day, one connection each. At info, so that
+// the reasons can be counted without debug logging, but at most one line a second for each
+// reason, carrying the count of those not logged since: a client opening connections in a
+// loop must not grow the log without bound.
+class handshake_failure_log {
+  public:
+    void note(const std::string& peer, bool evicted, const boost::system::error_code& ec) {
+        const bool timed_out = ec == beast::error::timeout;
+        std::string key =
+            evicted     ? "evicted"
+            : timed_out ? "timeout"
+                        : std::string(ec.category().name()) + ":" + std::to_string(ec.value());
+        std::uint64_t suppressed = 0;
+        if (!due(std::move(key), suppressed)) return;
+        const std::string since = suppressed == 0
+                                      ? ""
+                                      : " (and " + std::to_string(suppressed) +
+                                            " more like it since the last such line, not logged)";
+        if (evicted) {
+            log()->info(
+                "closed {}: TLS handshake not done, evicted for a new connection at "
+                "max_connections{}",
+                peer, since);
+        } else if (timed_out) {
+            log()->info("closed {}: no TLS handshake within header_timeout{}", peer, since);
+        } else {
+            log()->info("TLS handshake with {} failed: {}{}", peer, ec.message(), since);
+        }
+    }
+
+  private:
+    static constexpr std::chrono::seconds interval{1};
+    // OpenSSL has a few hundred reasons; beyond this many the rest share one entry.
+    static constexpr std::size_t max_reasons = 64;
+
+    struct reason {
+        std::chrono::steady_clock::time_point logged_at;
+        std::uint64_t suppressed = 0;
+    };
+
+    // True when a line is due for key; suppressed is then how many were not logged since.
+    bool due(std::string key, std::uint64_t& suppressed) {
+        const auto now = std::chrono::steady_clock::now();
+        std::lock_guard lock(mutex_);
+        if (reasons_.size() >= max_reasons && !reasons_.contains(key)) key = "other";
+        auto [it, first] = reasons_.try_emplace(std::move(key));
+        if (!first && now - it->second.logged_at < interval) {
+            ++it->second.suppressed;
+            return false;
+        }
+        it->second.logged_at = now;
+        suppressed = std::exchange(it->second.suppressed, 0);
+        return true;
+    }
+
+    std::mutex mutex_;
+    std::map<std::string, reason> reasons_;
+};
+
 void log_handshake_failure(const std::string& peer, bool evicted,
                            const boost::system::error_code& ec) {
-    if (evicted) {
-        log()->info(
-            "closed {}: TLS handshake not done, evicted for a new connection at "
-            "max_connections",
-            peer);
-    } else if (ec == beast::error::timeout) {
-        log()->info("closed {}: no TLS handshake within header_timeout", peer);
-    } else {
-        log()->info("TLS handshake with {} failed: {}", peer, ec.message());
-    }
+    static handshake_failure_log limited;
+    limited.note(peer, evicted, ec);
 }
 
 }  // namespace
@@ -72,11 +124,36 @@ struct http_server::connection {
     void release_slot() {
         if (holds_slot.exchange(false)) --server.serving_;
     }
-    void mark_idle(bool now_idle) {
-        idle = now_idle;
-        idle_since.store(now_idle ? std::chrono::steady_clock::now().time_since_epoch().count()
-                                  : 0);
+
+    // `state` is when the connection became idle (steady clock ticks, > 0), busy while it
+    // has a request in hand, or evicted. The accept loop evicts only by moving it from the
+    // idle time it saw to evicted, the connection takes a request only by moving it from
+    // idle to busy: whichever comes first wins, so a connection that took a request keeps
+    // its slot, and an evicted one takes none after the request already on its way.
+    static constexpr std::int64_t busy = 0;
+    static constexpr std::int64_t evicted_state = -1;
+    static std::int64_t now_ticks() {
+        return std::chrono::steady_clock::now().time_since_epoch().count();
     }
+    // Between requests (a connection is idle from its accept until its first request).
+    // False when the connection has been evicted.
+    bool mark_idle() {
+        std::int64_t seen = busy;
+        return state.compare_exchange_strong(seen, now_ticks()) || seen != evicted_state;
+    }
+    // A request header arrived (or the read ended). False when evicted.
+    bool mark_busy() {
+        std::int64_t seen = state.load();
+        while (seen != evicted_state) {
+            if (state.compare_exchange_weak(seen, busy)) return true;
+        }
+        return false;
+    }
+    // From any thread. True when the connection was still idle since idle_since.
+    bool evict_if_idle_since(std::int64_t idle_since) {
+        return idle_since > 0 && state.compare_exchange_strong(idle_since, evicted_state);
+    }
+    bool evicted() const { return state.load() == evicted_state; }
 
     // The TLS stream (with its ~80 KB of buffers) is made only once the client has sent its
     // first bytes: a socket opened and left silent costs little more than its descriptor.
@@ -91,12 +168,10 @@ struct http_server::connection {
     http_server& server;
     std::uint64_t id;
     std::string peer;
-    bool idle = true;      // between requests; only touched on the connection's strand
-    bool evicted = false;  // closed to make room; only touched on the connection's strand
-    // Read by the accept loop (another thread) to pick an eviction victim: when the
-    // connection became idle (steady clock ticks), 0 while it has a request in hand.
-    std::atomic<std::int64_t> idle_since{
-        std::chrono::steady_clock::now().time_since_epoch().count()};
+    // Waiting for bytes, a handshake or a request header, so that cancelling the socket
+    // cancels only that wait; only touched on the connection's strand.
+    bool idle = true;
+    std::atomic<std::int64_t> state{now_ticks()};  // see mark_idle()
     std::atomic<bool> holds_slot{false};
 };
 
@@ -211,26 +286,26 @@ bool http_server::evict_oldest_idle() {
             if (auto conn = weak.lock()) open.push_back(std::move(conn));
         }
     }
-    std::shared_ptr<connection> victim;
-    std::int64_t oldest = 0;
+    // Oldest first; a candidate that takes a request before it is evicted is skipped.
+    std::vector<std::pair<std::int64_t, std::shared_ptr<connection>>> candidates;
     for (auto& conn : open) {
-        if (!conn->holds_slot) continue;
-        auto since = conn->idle_since.load();
-        if (since != 0 && (!victim || since < oldest)) {
-            victim = conn;
-            oldest = since;
-        }
+        auto since = conn->state.load();
+        if (conn->holds_slot && since > 0) candidates.emplace_back(since, std::move(conn));
     }
-    if (!victim) return false;
-    // The slot is handed over now; if the victim received a request meanwhile, it finishes
-    // it and the count is over the limit by one until it ends.
-    victim->release_slot();
-    asio::post(victim->executor, [victim] {
-        if (!victim->idle) return;
-        victim->evicted = true;
-        victim->lowest_layer().cancel();
-    });
-    return true;
+    std::sort(candidates.begin(), candidates.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [since, victim] : candidates) {
+        if (!victim->evict_if_idle_since(since)) continue;
+        // The victim takes no request from now on, but one whose header had already arrived
+        // when it was evicted is answered before it closes (Connection: close): the count is
+        // over the limit by one until that request ends.
+        victim->release_slot();
+        asio::post(victim->executor, [victim] {
+            if (victim->idle) victim->lowest_layer().cancel();
+        });
+        return true;
+    }
+    return false;
 }
 
 asio::awaitable<boost::system::error_code> http_server::wait_first_bytes(
@@ -291,8 +366,8 @@ asio::awaitable<void> http_server::serve(std::shared_ptr<connection> conn) {
     // together: a client that completes the handshake slowly must not get a second
     // header_timeout.
     const auto deadline = std::chrono::steady_clock::now() + limits_.header_timeout;
-    if (auto ec = co_await wait_first_bytes(*conn, deadline)) {
-        log_handshake_failure(conn->peer, conn->evicted, ec);
+    if (auto ec = co_await wait_first_bytes(*conn, deadline); ec || conn->evicted()) {
+        log_handshake_failure(conn->peer, conn->evicted(), ec);
         co_return;
     }
     conn->start_tls();
@@ -302,18 +377,30 @@ asio::awaitable<void> http_server::serve(std::shared_ptr<connection> conn) {
     auto [handshake_ec] =
         co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
     if (handshake_ec) {
-        log_handshake_failure(conn->peer, conn->evicted, handshake_ec);
+        log_handshake_failure(conn->peer, conn->evicted(), handshake_ec);
         co_return;
     }
     beast::flat_buffer buffer;
     for (bool first = true; !stopping_; first = false) {
         http::request_parser<http::string_body> parser;
         parser.body_limit(limits_.max_body);
-        conn->mark_idle(true);
+        if (!conn->mark_idle()) {
+            log()->info("closed {}: idle, evicted for a new connection at max_connections",
+                        conn->peer);
+            break;
+        }
+        conn->idle = true;
         if (!first) tcp_layer.expires_after(limits_.idle_timeout);
         auto [header_ec, header_bytes] =
             co_await http::async_read_header(stream, buffer, parser, use_tuple);
-        conn->mark_idle(false);
+        conn->idle = false;
+        // Evicted while a request header was arriving: that request is still answered.
+        const bool evicted = !conn->mark_busy();
+        if (header_ec && evicted) {
+            log()->info("closed {}: idle, evicted for a new connection at max_connections",
+                        conn->peer);
+            co_return;
+        }
         if (!header_ec) {
             tcp_layer.expires_after(limits_.read_timeout);
             std::tie(header_ec, header_bytes) =
@@ -336,18 +423,13 @@ asio::awaitable<void> http_server::serve(std::shared_ptr<connection> conn) {
                                                 : "no complete request header in time");
             co_return;
         }
-        if (conn->evicted) {
-            log()->info("closed {}: idle, evicted for a new connection at max_connections",
-                        conn->peer);
-            co_return;
-        }
         if (header_ec) {
             log()->debug("connection {} ended: {}", conn->peer, header_ec.message());
             co_return;
         }
         http_request request = parser.release();
         http_response response = co_await handler_(request, conn->peer);
-        response.keep_alive(request.keep_alive() && !stopping_);
+        response.keep_alive(request.keep_alive() && !stopping_ && !evicted);
         response.prepare_payload();
         tcp_layer.expires_after(limits_.read_timeout);
         auto [write_ec, written] = co_await http::async_write(stream, response, use_tuple);

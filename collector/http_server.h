@@ -17,7 +17,8 @@
 // requests in flight are finished and answered, then their connections close.
 //
 // Error policy: network errors are error_codes, logged at debug level (a client that goes
-// away is normal); every refusal is logged in one line with its reason.
+// away is normal); every refusal is logged in one line with its reason, failed TLS
+// handshakes at most one line a second per reason (with the count of those not logged).
 #include "collector/config.h"
 #include "collector/http_types.h"
 

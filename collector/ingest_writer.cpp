@@ -102,9 +102,13 @@ void ingest_writer::apply(std::deque<queued>& batch) {
             replies.push_back({ingest_reply::kind::done, std::move(result)});
         note_stored();
     } catch (const std::exception& e) {
-        if (storage_full_error(e)) {
-            note_storage_full(e, batch.size());
-            replies.assign(batch.size(), {ingest_reply::kind::storage_full, {}});
+        if (storage_full_error(e) && batch.size() == 1) {
+            note_storage_full(e, 1);
+            replies.assign(1, {ingest_reply::kind::storage_full, {}});
+        } else if (storage_full_error(e)) {
+            // One big report must not take the small ones that still fit down with it.
+            for (std::size_t i = 0; i < batch.size(); ++i) batch[i].report = std::move(reports[i]);
+            replies = ingest_each(batch);
         } else {
             get_logger("ingest")->error(
                 "a batch of {} reports failed ({}); applying them one by one", reports.size(),
@@ -121,15 +125,18 @@ void ingest_writer::apply(std::deque<queued>& batch) {
 
 std::vector<ingest_reply> ingest_writer::ingest_each(std::deque<queued>& batch) {
     std::vector<ingest_reply> replies;
+    bool stored = false;
+    bool full = false;
     for (auto& item : batch) {
         try {
             auto results = store_.ingest(std::span(&item.report, 1), now_());
             replies.push_back({ingest_reply::kind::done, std::move(results.at(0))});
-            note_stored();
+            stored = true;
         } catch (const std::exception& e) {
             if (storage_full_error(e)) {
                 note_storage_full(e, 1);
                 replies.push_back({ingest_reply::kind::storage_full, {}});
+                full = true;
                 continue;
             }
             get_logger("ingest")->error("report seq {} of agent {} failed: {}", item.report.seq,
@@ -137,6 +144,9 @@ std::vector<ingest_reply> ingest_writer::ingest_each(std::deque<queued>& batch) 
             replies.push_back({ingest_reply::kind::failed, {}});
         }
     }
+    // The disk is "available again" only when nothing of the batch met it full: small reports
+    // fitting between refused big ones do not end the burst (one line each way per burst).
+    if (stored && !full) note_stored();
     return replies;
 }
 

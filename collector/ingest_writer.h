@@ -7,9 +7,10 @@
 //
 // Error policy: a full queue is the value `overloaded`; a store exception fails the batch,
 // which is then retried one report at a time so that one bad report fails only itself.
-// A full disk (SQLITE_FULL) is the value `storage_full` for the whole batch, without the
-// retry one by one (every report would fail the same way), logged once per burst: when
-// the first batch fails, and when a batch commits again.
+// A full disk (SQLITE_FULL) is retried one report at a time too (small reports may fit
+// where the whole batch did not), and is the value `storage_full` for each report that
+// still fails; it is logged once per burst: when the first report is refused, and when a
+// batch commits again with none refused.
 #include "collector/store.h"
 
 #include <boost/asio/awaitable.hpp>

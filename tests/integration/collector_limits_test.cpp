@@ -15,9 +15,12 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <ctime>
 #include <fstream>
@@ -177,6 +180,62 @@ class raw_client {
     bool closed_ = false;
 };
 
+// A synchronous HTTPS client for GET /healthz back to back on one keep-alive connection.
+class keep_alive_client {
+  public:
+    keep_alive_client(int port, const std::string& ca_file) : tls_(asio::ssl::context::tls_client) {
+        tls_.set_verify_mode(asio::ssl::verify_peer);
+        tls_.load_verify_file(ca_file);
+        stream_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(io_, tls_);
+        boost::system::error_code ec;
+        stream_->lowest_layer().connect(
+            {asio::ip::make_address("127.0.0.1"), static_cast<std::uint16_t>(port)}, ec);
+        if (!ec) stream_->handshake(asio::ssl::stream_base::client, ec);
+        open_ = !ec;
+    }
+    bool open() const { return open_; }
+    // The status of the answer, or 0 when the collector closed the connection instead.
+    int get(bool keep_alive) {
+        namespace http = boost::beast::http;
+        if (!open_) return 0;
+        http::request<http::empty_body> request{http::verb::get, "/healthz", 11};
+        request.set(http::field::host, "127.0.0.1");
+        request.keep_alive(keep_alive);
+        boost::system::error_code ec;
+        http::write(*stream_, request, ec);
+        http::response<http::string_body> response;
+        if (!ec) http::read(*stream_, buffer_, response, ec);
+        open_ = !ec && response.keep_alive();
+        return ec ? 0 : response.result_int();
+    }
+
+  private:
+    asio::io_context io_;
+    asio::ssl::context tls_;
+    std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> stream_;
+    boost::beast::flat_buffer buffer_;
+    bool open_ = false;
+};
+
+// Plain text to the TLS port: the handshake fails at once. Returns when the collector has
+// closed the connection.
+void plain_http_to_tls_port(int port) {
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    boost::system::error_code ec;
+    socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<std::uint16_t>(port)}, ec);
+    if (ec) return;
+    asio::write(socket, asio::buffer(std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n")), ec);
+    std::array<char, 512> sink{};
+    while (!ec) socket.read_some(asio::buffer(sink), ec);
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+}
+
 struct agent {
     ed25519_key key = ed25519_key::generate();
     std::string id;
@@ -331,4 +390,82 @@ TEST_CASE("a gzip bomb is answered 413 and an agent sending too often 429 with R
     REQUIRE(limited[0].headers.count("retry-after") == 1);
     CHECK(std::stoi(limited[0].headers["retry-after"]) >= 1);
     CHECK(collector.log_shows("429 rate_limited"));
+}
+
+TEST_CASE("a keep-alive connection cannot stay beyond max_connections by taking requests",
+          "[collector][limits]") {
+    // One slot. `busy` sends requests back to back on one connection; newcomers keep
+    // arriving. A newcomer is served only by evicting `busy`, which must then close (after
+    // at most the one request already on its way). Without the fix, a connection found
+    // busy after it gave its slot away went on serving, uncounted and never evictable.
+    collector_instance collector(limit_values{{"max_connections", "1"}, {"header_timeout", "2m"}});
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> connection_number{0};  // of busy's current connection
+    std::atomic<std::uint64_t> answered{0};           // 200s on it
+    std::atomic<bool> connected{false};
+    std::thread busy([&] {
+        while (!stop) {
+            keep_alive_client client(collector.port, collector.ca);
+            answered = 0;
+            ++connection_number;
+            connected = client.open();
+            while (!stop && client.get(true) == 200) ++answered;
+            connected = false;
+            std::this_thread::sleep_for(5ms);
+        }
+    });
+    int served = 0;
+    int refused = 0;
+    int stayed = 0;
+    const auto give_up = std::chrono::steady_clock::now() + 120s;
+    for (int trial = 0; trial < 300 && std::chrono::steady_clock::now() < give_up; ++trial) {
+        while ((!connected || answered == 0) && std::chrono::steady_clock::now() < give_up)
+            std::this_thread::sleep_for(1ms);
+        const auto number = connection_number.load();
+        keep_alive_client newcomer(collector.port, collector.ca);
+        if (newcomer.get(false) != 200) {
+            ++refused;
+            continue;
+        }
+        ++served;
+        // Evicted: its connection must end, with at most one more answer.
+        const auto after = answered.load();
+        while (connection_number == number && connected && answered < after + 20 &&
+               std::chrono::steady_clock::now() < give_up)
+            std::this_thread::sleep_for(1ms);
+        if (connection_number == number && connected) ++stayed;
+    }
+    stop = true;
+    busy.join();
+    WARN("newcomers served " << served << ", refused " << refused
+                             << "; evicted connections that went on serving: " << stayed);
+    CHECK(served > 0);
+    CHECK(stayed == 0);
+}
+
+TEST_CASE("failed TLS handshakes are logged at most once a second per reason with a count",
+          "[collector][limits]") {
+    collector_instance collector(limit_values{});
+    const auto started = std::chrono::steady_clock::now();
+    const int attempts = 200;
+    for (int i = 0; i < attempts; ++i) plain_http_to_tls_port(collector.port);
+    // Once a second has passed, the next failure's line says how many were not logged.
+    bool counted = false;
+    for (int i = 0; i < 600 && !counted; ++i) {
+        plain_http_to_tls_port(collector.port);
+        counted = read_file(collector.log_file).find("more like it since the last such line") !=
+                  std::string::npos;
+        if (!counted) std::this_thread::sleep_for(100ms);
+    }
+    auto seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+            .count();
+    CHECK(collector.wait_healthy());
+    auto log = read_file(collector.log_file);
+    INFO(log);
+    CHECK(counted);
+    auto lines = count_of(log, "TLS handshake with 127.0.0.1:");
+    INFO(lines << " lines for " << attempts << " failed handshakes in " << seconds << " s");
+    CHECK(lines >= 1);
+    CHECK(lines <= static_cast<std::size_t>(seconds) + 2);
 }
