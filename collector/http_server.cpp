@@ -300,8 +300,9 @@ bool http_server::evict_oldest_idle() {
         // when it was evicted is answered before it closes (Connection: close): the count is
         // over the limit by one until that request ends.
         victim->release_slot();
-        asio::post(victim->executor, [victim] {
-            if (victim->idle) victim->lowest_layer().cancel();
+        // Captured by copy under its own name: clang 14 cannot capture a structured binding.
+        asio::post(victim->executor, [conn = victim] {
+            if (conn->idle) conn->lowest_layer().cancel();
         });
         return true;
     }

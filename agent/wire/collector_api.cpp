@@ -79,7 +79,11 @@ enroll_result enroll(https_client& client, const std::string& token, const ed255
         result.message = outcome.error;
         return result;
     }
-    const auto& res = outcome.response;
+    return enroll_result_of(outcome.response);
+}
+
+enroll_result enroll_result_of(const http_response& res) {
+    enroll_result result;
     result.message = "enrollment: " + describe(res.status, res.body);
     result.retry_after = res.retry_after;
     switch (res.status) {
@@ -121,17 +125,21 @@ report_result post_report(https_client& client, const std::string& agent_id,
         result.message = outcome.error;
         return result;
     }
-    const auto& res = outcome.response;
+    return report_result_of(outcome.response, entry.seq);
+}
+
+report_result report_result_of(const http_response& res, std::uint64_t seq) {
+    report_result result;
     auto code = error_code_of(res.body);
-    result.message = "report " + std::to_string(entry.seq) + ": " + describe(res.status, res.body);
+    result.message = "report " + std::to_string(seq) + ": " + describe(res.status, res.body);
     result.retry_after = res.retry_after;
     if (res.status == 200) {
         bool matches = false;
         if (auto ack = parse_object(res.body)) {
-            auto seq = ack->find("seq");
+            auto acked = ack->find("seq");
             boost::system::error_code ec;
-            if (seq != ack->end())
-                matches = seq->value().to_number<std::uint64_t>(ec) == entry.seq && !ec;
+            if (acked != ack->end())
+                matches = acked->value().to_number<std::uint64_t>(ec) == seq && !ec;
         }
         if (matches)
             result.verdict = report_verdict::acked;

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -34,6 +35,9 @@ struct enroll_result {
 enroll_result enroll(https_client& client, const std::string& token, const ed25519_key& key,
                      const boost::json::object& facts);
 
+// What an answer to the enrollment means: the part of enroll() after the request.
+enroll_result enroll_result_of(const http_response& response);
+
 // The identity facts of an inventory document.
 boost::json::object identity_facts(const boost::json::object& inventory);
 
@@ -58,6 +62,9 @@ struct report_result {
 
 report_result post_report(https_client& client, const std::string& agent_id,
                           const report_entry& entry);
+
+// What an answer to the report of this seq means: the part of post_report() after the request.
+report_result report_result_of(const http_response& response, std::uint64_t seq);
 
 // The error code of an error body {"error": {"code": …, "message": …}}, "" when absent.
 std::string error_code_of(const std::string& body, std::string* message = nullptr);

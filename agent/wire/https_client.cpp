@@ -33,13 +33,6 @@ http_failure kind_of(const boost::system::error_code& ec) {
     return http_failure::network;
 }
 
-std::optional<std::chrono::seconds> parse_retry_after(std::string_view text) {
-    unsigned seconds = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-    return std::chrono::seconds(seconds);
-}
-
 // Errors that mean a kept-alive connection was closed by the collector between requests:
 // the request is sent again once on a new connection (both API calls are idempotent).
 bool stale_connection(const boost::system::error_code& ec) {
@@ -49,6 +42,13 @@ bool stale_connection(const boost::system::error_code& ec) {
 }
 
 }  // namespace
+
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view text) {
+    unsigned seconds = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return std::chrono::seconds(seconds);
+}
 
 struct https_client::impl {
     collector_url url;

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -41,6 +42,10 @@ struct http_response {
     std::string body;
     std::optional<std::chrono::seconds> retry_after;
 };
+
+// The value of a Retry-After header in seconds; nullopt unless it is delta-seconds (an HTTP
+// date is not used by the collector).
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view text);
 
 enum class http_failure {
     none,
