@@ -36,7 +36,31 @@ namespace fs = std::filesystem;
 constexpr const char* user_name = "nobody";
 constexpr const char* group_name = "nogroup";
 
+// The build tree may sit below a directory closed to others (a clone in /root), so the user
+// runs copies of the programs from a directory open to it, made once per test process.
+std::string runnable_by_user(const std::string& program) {
+    struct program_dir {
+        fs::path path =
+            fs::temp_directory_path() / ("muster-programs-" + std::to_string(::getpid()));
+        program_dir() {
+            fs::create_directories(path);
+            fs::permissions(path, fs::perms::owner_all | fs::perms::group_read |
+                                      fs::perms::group_exec | fs::perms::others_read |
+                                      fs::perms::others_exec);
+        }
+        ~program_dir() {
+            std::error_code ignored;
+            fs::remove_all(path, ignored);
+        }
+    };
+    static const program_dir dir;
+    auto copy = dir.path / fs::path(program).filename();
+    if (!fs::exists(copy)) fs::copy_file(program, copy);
+    return copy.string();
+}
+
 std::vector<std::string> as_user(std::vector<std::string> argv) {
+    argv[0] = runnable_by_user(argv[0]);
     argv.insert(argv.begin(), {"setpriv", std::string("--reuid=") + user_name,
                                std::string("--regid=") + group_name, "--clear-groups"});
     return argv;
