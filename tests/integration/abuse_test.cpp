@@ -14,6 +14,7 @@
 #include "common/gzip.h"
 #include "common/openssl_handles.h"
 #include "support/https_client.h"
+#include "support/limited_collector.h"
 #include "support/process.h"
 
 #include <arpa/inet.h>
@@ -61,13 +62,6 @@ constexpr std::size_t slowloris_connections = 50;
 // The defaults of config/collector.yaml, which the test keeps.
 constexpr std::uint64_t max_body = 32ull << 20;
 constexpr auto header_timeout = 10s;
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 // ---------------------------------------------------------------------------------------
 // What the attackers did and what they got back, by kind of attack.
@@ -295,67 +289,14 @@ std::string request(const std::string& method, const std::string& target,
 // ---------------------------------------------------------------------------------------
 // The collector, made by `init`, with the defaults an admin would keep.
 
-struct collector_instance {
-    test::temp_dir tmp;
-    std::string dir = tmp.path() + "/collector";
-    int port = test::free_loopback_port();
-    std::string url = "https://127.0.0.1:" + std::to_string(port);
-    std::string ca = dir + "/ca.pem";
-    std::string log_file = tmp.path() + "/collector.log";
-    std::unique_ptr<test::background_process> process;
-
-    collector_instance() {
-        REQUIRE(test::run({MUSTER_COLLECTOR_BIN, "init", "--dir", dir, "--listen",
-                           "127.0.0.1:" + std::to_string(port)})
-                    .exit_code == 0);
-        std::string config = dir + "/collector.yaml";
-        // Changed from the defaults, and why:
-        // - agent_rate_per_minute: 40 simulated agents report many times a minute each to
-        //   make a 30 s test meaningful; the rate limiter is not what is tested here.
-        // - max_decompressed 64MiB (default 256MiB): each bomb inflates up to this much, which
-        //   takes a second of CPU on this loaded machine; a smaller cap means more bombs.
-        for (const auto& [key, value] : std::map<std::string, std::string>{
-                 {"agent_rate_per_minute", "100000"}, {"max_decompressed", "64MiB"}}) {
-            REQUIRE(test::run(
-                        {"sed", "-i", "s/^  " + key + ": .*/  " + key + ": " + value + "/", config})
-                        .exit_code == 0);
-            REQUIRE(read_file(config).find("  " + key + ": " + value + "\n") != std::string::npos);
-        }
-        process = std::make_unique<test::background_process>(
-            std::vector<std::string>{MUSTER_COLLECTOR_BIN, "serve", "--config", config}, log_file);
-        REQUIRE(healthy());
-    }
-    ~collector_instance() {
-        if (process) {
-            process->signal(SIGTERM);
-            process->wait(60'000);
-        }
-    }
-    bool healthy() {
-        for (int attempt = 0; attempt < 600; ++attempt) {
-            try {
-                if (test::https_get(url + "/healthz", ca).status == 200) return true;
-            } catch (const std::exception&) {
-            }
-            std::this_thread::sleep_for(50ms);
-        }
-        return false;
-    }
-    std::string config_value(const std::string& file, const std::string& key) {
-        auto text =
-            test::run({"sed", "-n", "s/^ *" + key + ": \"\\(.*\\)\"$/\\1/p", dir + "/" + file}).out;
-        while (!text.empty() && text.back() == '\n') text.pop_back();
-        return text;
-    }
-    // A field of /proc/PID/status in KiB: VmHWM (peak RSS) or VmRSS.
-    std::uint64_t memory_kib(const std::string& field) {
-        std::ifstream status("/proc/" + std::to_string(process->pid()) + "/status");
-        std::string line;
-        while (std::getline(status, line)) {
-            if (line.rfind(field + ":", 0) == 0) return std::stoull(line.substr(field.size() + 1));
-        }
-        return 0;
-    }
+// Changed from the defaults, and why:
+// - agent_rate_per_minute: 40 simulated agents report many times a minute each to make a
+//   30 s test meaningful; the rate limiter is not what is tested here.
+// - max_decompressed 64MiB (default 256MiB): each bomb inflates up to this much, which takes
+//   a second of CPU on this loaded machine; a smaller cap means more bombs.
+struct collector_instance : test::limited_collector {
+    collector_instance()
+        : limited_collector({{"agent_rate_per_minute", "100000"}, {"max_decompressed", "64MiB"}}) {}
 };
 
 // An agent of the attacker's own, enrolled with the real token: its reports are signed, so
@@ -695,9 +636,9 @@ TEST_CASE("enrolled agents keep reporting while the collector is abused", "[coll
     stop = true;
     for (auto& t : attackers) t.join();
 
-    INFO(read_file(collector.tmp.path() + "/loadgen.log"));
+    INFO(test::file_text(collector.tmp.path() + "/loadgen.log"));
     REQUIRE(agents_exit != -2);
-    auto summary = json::parse(read_file(report_file)).as_object();
+    auto summary = json::parse(test::file_text(report_file)).as_object();
 
     // Acknowledged / attempted, every phase (enrollment included). A 429 or 503 answered and
     // retried is not a failure; any other error, even one retried later, counts as one.
@@ -714,10 +655,10 @@ TEST_CASE("enrolled agents keep reporting while the collector is abused", "[coll
     double success = acked + failed ? static_cast<double>(acked) / (acked + failed) : 0;
 
     // Still alive and serving, after the attackers are gone.
-    CHECK(collector.healthy());
+    CHECK(collector.wait_healthy());
     auto peak_kib = collector.memory_kib("VmHWM");
     auto end_kib = collector.memory_kib("VmRSS");
-    auto log = read_file(collector.log_file);
+    auto log = test::file_text(collector.log_file);
     auto reasons = log_reasons(log);
 
     std::string reason_table;

@@ -7,6 +7,7 @@
 #include "common/gzip.h"
 #include "common/inventory_state.h"
 #include "support/https_client.h"
+#include "support/limited_collector.h"
 #include "support/process.h"
 
 #include <boost/asio/connect.hpp>
@@ -35,72 +36,8 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-using limit_values = std::map<std::string, std::string>;
-
-// A collector made by `init`, with some limits changed, running until the test ends.
-struct collector_instance {
-    test::temp_dir tmp;
-    std::string dir = tmp.path() + "/collector";
-    int port = test::free_loopback_port();
-    std::string url = "https://127.0.0.1:" + std::to_string(port);
-    std::string ca = dir + "/ca.pem";
-    std::string log_file = tmp.path() + "/collector.log";
-    std::unique_ptr<test::background_process> process;
-
-    explicit collector_instance(const limit_values& limits) {
-        REQUIRE(test::run({MUSTER_COLLECTOR_BIN, "init", "--dir", dir, "--listen",
-                           "127.0.0.1:" + std::to_string(port)})
-                    .exit_code == 0);
-        std::string config = dir + "/collector.yaml";
-        for (const auto& [key, value] : limits) {
-            REQUIRE(test::run(
-                        {"sed", "-i", "s/^  " + key + ": .*/  " + key + ": " + value + "/", config})
-                        .exit_code == 0);
-            REQUIRE(read_file(config).find("  " + key + ": " + value + "\n") != std::string::npos);
-        }
-        process = std::make_unique<test::background_process>(
-            std::vector<std::string>{MUSTER_COLLECTOR_BIN, "serve", "--config", config}, log_file);
-        REQUIRE(wait_healthy());
-    }
-    ~collector_instance() {
-        if (process) {
-            process->signal(SIGTERM);
-            process->wait(60'000);
-        }
-    }
-    bool wait_healthy() {
-        for (int attempt = 0; attempt < 600; ++attempt) {
-            try {
-                if (test::https_get(url + "/healthz", ca).status == 200) return true;
-            } catch (const std::exception&) {
-            }
-            std::this_thread::sleep_for(50ms);
-        }
-        return false;
-    }
-    // The log, once it contains text (the collector writes it asynchronously to us).
-    bool log_shows(const std::string& text) {
-        for (int attempt = 0; attempt < 400; ++attempt) {
-            if (read_file(log_file).find(text) != std::string::npos) return true;
-            std::this_thread::sleep_for(50ms);
-        }
-        INFO(read_file(log_file));
-        return false;
-    }
-    std::string config_value(const std::string& file, const std::string& key) {
-        auto text =
-            test::run({"sed", "-n", "s/^ *" + key + ": \"\\(.*\\)\"$/\\1/p", dir + "/" + file}).out;
-        while (!text.empty() && text.back() == '\n') text.pop_back();
-        return text;
-    }
-};
+using test::limit_values;
+using collector_instance = test::limited_collector;
 
 // A raw TLS connection that sends exactly the bytes a test gives it, so a test can be the
 // slow or misbehaving client a normal HTTP library never is.
@@ -356,7 +293,7 @@ TEST_CASE("at max_connections the connection idle longest gives way to a new one
     CHECK(oldest.wait_closed(120s));
     CHECK(oldest.received().empty());
     bool logged = collector.log_shows("evicted for a new connection at max_connections");
-    INFO(read_file(collector.log_file));
+    INFO(test::file_text(collector.log_file));
     CHECK(logged);
 }
 
@@ -453,15 +390,16 @@ TEST_CASE("failed TLS handshakes are logged at most once a second per reason wit
     bool counted = false;
     for (int i = 0; i < 600 && !counted; ++i) {
         plain_http_to_tls_port(collector.port);
-        counted = read_file(collector.log_file).find("more like it since the last such line") !=
-                  std::string::npos;
+        counted =
+            test::file_text(collector.log_file).find("more like it since the last such line") !=
+            std::string::npos;
         if (!counted) std::this_thread::sleep_for(100ms);
     }
     auto seconds =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
             .count();
     CHECK(collector.wait_healthy());
-    auto log = read_file(collector.log_file);
+    auto log = test::file_text(collector.log_file);
     INFO(log);
     CHECK(counted);
     auto lines = count_of(log, "TLS handshake with 127.0.0.1:");
