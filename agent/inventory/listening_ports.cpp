@@ -20,6 +20,8 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -98,23 +100,31 @@ bool parse_socket_line(std::string_view line, const socket_table& table,
     if (!local || !inode || f[3].size() != 2) return false;
     if (f[3] != table.wanted_state) return true;
     if (table.protocol == "udp" && !remote_is_unset(f[2])) return true;
-    out.push_back({std::string(table.protocol), std::string(table.family), local->first,
-                   local->second, *inode, {}, {}});
+    out.push_back({std::string(table.protocol),
+                   std::string(table.family),
+                   local->first,
+                   local->second,
+                   *inode,
+                   {},
+                   {}});
     return true;
 }
 
 void read_table(const context& ctx, error_list& errors, const socket_table& table,
                 std::vector<listener>& out) {
-    // Absent is normal (no IPv6 in the kernel, or a fixture without it).
-    auto content = read_optional(ctx, table.path);
-    if (!content) return;
-    std::string_view rest = *content;
+    // Streamed, not read whole: on a busy server the table lists every connection, tens of
+    // thousands in TIME_WAIT, megabytes of them, and only the listeners are kept. (Read whole
+    // with the 1 MiB cap of read_optional, such a table was dropped without a word.)
+    std::ifstream in(ctx.path(table.path));
+    if (!in) {
+        // Absent is normal (no IPv6 in the kernel, or a fixture without it).
+        if (errno != ENOENT) errors.add(section, table.path, std::strerror(errno));
+        return;
+    }
+    std::string line;
     std::size_t line_number = 0;
-    while (!rest.empty()) {
-        auto newline = rest.find('\n');
-        auto line = rest.substr(0, newline);
-        rest.remove_prefix(newline == std::string_view::npos ? rest.size() : newline + 1);
-        if (++line_number == 1 || line.find_first_not_of(' ') == std::string_view::npos)
+    while (std::getline(in, line)) {
+        if (++line_number == 1 || line.find_first_not_of(' ') == std::string::npos)
             continue;  // header
         if (!parse_socket_line(line, table, out)) {
             errors.add(section, table.path, "corrupt at line " + std::to_string(line_number));
@@ -230,12 +240,9 @@ void attach_owners(const context& ctx, error_list& errors, std::vector<listener>
 }
 
 boost::json::object to_json(const listener& l) {
-    return {{"protocol", l.protocol},
-            {"family", l.family},
-            {"address", l.address},
-            {"port", l.port},
-            {"pid", json_or_null(l.pid)},
-            {"process", json_or_null(l.process)}};
+    return {{"protocol", l.protocol},     {"family", l.family},
+            {"address", l.address},       {"port", l.port},
+            {"pid", json_or_null(l.pid)}, {"process", json_or_null(l.process)}};
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
 using namespace muster::agent::inventory;
@@ -16,12 +17,9 @@ namespace {
 boost::json::object port(std::string_view protocol, std::string_view address, int number,
                          boost::json::value pid, boost::json::value process) {
     bool v6 = address.find(':') != std::string_view::npos;
-    return {{"protocol", protocol},
-            {"family", v6 ? "inet6" : "inet"},
-            {"address", address},
-            {"port", number},
-            {"pid", pid},
-            {"process", process}};
+    return {{"protocol", protocol}, {"family", v6 ? "inet6" : "inet"},
+            {"address", address},   {"port", number},
+            {"pid", pid},           {"process", process}};
 }
 
 // A socket owned by this test, closed on scope exit.
@@ -89,6 +87,30 @@ TEST_CASE("listening_ports: a corrupt line is one error, the lines before it sti
     REQUIRE(errors.entries().size() == 1);
     CHECK(errors.entries()[0].path == "/proc/net/tcp");
     CHECK(errors.entries()[0].reason == "corrupt at line 3");
+}
+
+// A busy server's table: its listener after 1.5 MB of connections in TIME_WAIT. Read
+// whole under the 1 MiB cap of other /proc files, the table was dropped without an error.
+TEST_CASE("listening_ports: a listener after megabytes of connections still counts") {
+    muster::test::temp_dir root;
+    std::filesystem::create_directories(root.path() + "/proc/net");
+    std::ofstream table(root.path() + "/proc/net/tcp");
+    table << "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+             "timeout inode\n";
+    constexpr int connections = 15'000;
+    for (int i = 0; i < connections; ++i) {
+        table << "   " << i
+              << ": 0100007F:1F90 0100007F:9C40 06 00000000:00000000 03:00000E2E 00000000 0 0 "
+                 "0 3 0000000000000000\n";
+    }
+    table << "   " << connections
+          << ": 0100007F:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 111 1\n";
+    table.close();
+    REQUIRE(std::filesystem::file_size(root.path() + "/proc/net/tcp") > (1u << 20));
+    error_list errors;
+    auto ports = collect_listening_ports(context(root.path()), errors).as_array();
+    CHECK(ports == boost::json::array{port("tcp", "127.0.0.1", 80, nullptr, nullptr)});
+    CHECK(errors.entries().empty());
 }
 
 TEST_CASE("listening_ports: nothing to read is an empty list") {
