@@ -1,6 +1,7 @@
 // muster-cmdb-bench: the admin API on a synthetic CMDB at fleet scale (issue 7 acceptance).
 //
 //   muster-cmdb-bench [--hosts N] [--packages N] [--runs N] [--db FILE] [--reuse]
+//                     [--replicate-from T]
 //
 // Builds a CMDB of N hosts (default 10,000) with about 900 packages each through the store's
 // own ingest (full reports in batches of 50, as the collector's group commit makes them), with
@@ -9,11 +10,16 @@
 // questions of the issue, each run many times, and prints a table and one JSON line with the
 // median and p99 in milliseconds, plus database bytes per host. --reuse skips building when
 // --db already holds a CMDB. Prints figures; asserts nothing about time.
+// --replicate-from T: only the first T hosts go through ingest (some 100 a second); the rest
+// are copies of them made in SQL, each with its own CI id, hostname, identity, MAC, address
+// and agent, so that 100,000 hosts take minutes rather than hours. The copies share their
+// originals' packages, which the T originals already vary.
 #include "collector/admin/admin_api.h"
 #include "collector/admin/queries.h"
 #include "collector/sqlite_store.h"
 #include "common/crypto.h"
 #include "common/inventory_state.h"
+#include "common/sqlite.h"
 
 #include <boost/json.hpp>
 
@@ -44,6 +50,7 @@ struct options {
     int runs = 50;
     std::filesystem::path db;
     bool reuse = false;
+    int replicate_from = 0;  // 0: every host through ingest
 };
 
 const char* const deb_openssl[] = {
@@ -158,6 +165,111 @@ void build(cmdb_store& store, const options& opts) {
     }
 }
 
+// ----------------------------------------------------------------------------------------
+// --replicate-from: copies of the ingested hosts, table by table.
+
+// Host number h of a CI row whose id is `id` in copy k: ids are 1..T in the original.
+std::string host_number(const std::string& id, int offset) {
+    return "(" + id + " - 1 + " + std::to_string(offset) + ")";
+}
+
+std::string mac_of(const std::string& h) {
+    return "printf('52:54:00:%02x:%02x:%02x', (" + h + " >> 16) & 255, (" + h + " >> 8) & 255, " +
+           h + " & 255)";
+}
+
+std::string address_of(const std::string& h) {
+    return "'10.' || ((" + h + " >> 16) & 255) || '.' || ((" + h + " >> 8) & 255) || '.' || (" + h +
+           " & 255)";
+}
+
+// The value of `column` of `table` in copy k (CI ids shifted by offset), as SQL.
+std::string copied_column(const std::string& table, const std::string& column, int k, int offset) {
+    const std::string suffix = " || '-r" + std::to_string(k) + "'";
+    const std::string shift = " + " + std::to_string(offset);
+    bool is_cis = table == "cis";
+    std::string ci = is_cis ? "id" : "ci_id";
+    if ((is_cis && column == "id") || column == "ci_id" || column == "duplicate_of")
+        return column + shift;
+    if (is_cis && column == "hostname") return "'host-' || " + host_number(ci, offset);
+    if (is_cis && column == "fqdn")
+        return "'host-' || " + host_number(ci, offset) + " || '.example.org'";
+    if (column == "primary_mac" || (table == "ci_interfaces" && column == "mac"))
+        return "CASE WHEN " + column + " IS NULL THEN NULL ELSE " +
+               mac_of(host_number(ci, offset)) + " END";
+    if (table == "ci_addresses" && column == "address")
+        return "CASE WHEN family = 'inet' AND address LIKE '10.%' THEN " +
+               address_of(host_number(ci, offset)) + " ELSE address END";
+    if (column == "public_key") return "randomblob(32)";
+    for (const char* identity : {"agent_id", "current_agent_id", "machine_id", "serial",
+                                 "product_uuid", "hw_serial", "hw_product_uuid"}) {
+        if (column == identity) return column + suffix;
+    }
+    if (table == "agents" && column == "hostname") return column + suffix;
+    return column;
+}
+
+std::vector<std::string> columns_of(muster::sqlite_database& db, const std::string& table) {
+    std::vector<std::string> columns;
+    auto info = db.prepare("SELECT name, pk FROM pragma_table_info(?1)");
+    info.bind(1, table);
+    while (info.step()) {
+        // A rowid key of its own (ci_history's id) is given by the copy, not copied.
+        if (table != "cis" && info.column_text(0) == "id" && info.column_int64(1) == 1) continue;
+        columns.push_back(info.column_text(0));
+    }
+    return columns;
+}
+
+// Every table that holds per-host rows: the CIs, and those keyed by CI or agent.
+std::vector<std::string> host_tables(muster::sqlite_database& db) {
+    std::vector<std::string> tables;
+    auto list = db.prepare(
+        "SELECT m.name FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT LIKE "
+        "'sqlite_%' AND (m.name = 'cis' OR EXISTS (SELECT 1 FROM pragma_table_info(m.name) c "
+        "WHERE c.name IN ('ci_id', 'agent_id'))) ORDER BY m.name = 'cis' DESC, m.name");
+    while (list.step()) tables.push_back(list.column_text(0));
+    return tables;
+}
+
+void replicate(const options& opts) {
+    muster::sqlite_database db(opts.db);
+    db.set_busy_timeout(60'000);
+    db.exec("PRAGMA cache_size = -262144");
+    auto tables = host_tables(db);
+    int originals = opts.replicate_from;
+    auto start = clock_type::now();
+    for (int k = 1; k * originals < opts.hosts; ++k) {
+        int offset = k * originals;
+        int count = std::min(originals, opts.hosts - offset);
+        muster::sqlite_transaction transaction(db);
+        for (const auto& table : tables) {
+            auto columns = columns_of(db, table);
+            std::string names, values;
+            for (const auto& column : columns) {
+                names += (names.empty() ? "" : ", ") + column;
+                values += (values.empty() ? "" : ", ") + copied_column(table, column, k, offset);
+            }
+            // Only the rows of the first `count` originals: by CI id, or by their agent, the
+            // originals being the first agents enrolled.
+            bool by_ci = table == "cis" ||
+                         std::find(columns.begin(), columns.end(), "ci_id") != columns.end();
+            std::string where = table == "cis" ? "id <= " + std::to_string(count)
+                                : by_ci
+                                    ? "ci_id <= " + std::to_string(count)
+                                    : "agent_id IN (SELECT agent_id FROM agents WHERE rowid <= " +
+                                          std::to_string(originals) +
+                                          " AND ci_id <= " + std::to_string(count) + ")";
+            db.exec("INSERT INTO " + table + " (" + names + ") SELECT " + values + " FROM " +
+                    table + " WHERE " + where);
+        }
+        transaction.commit();
+        double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
+        std::cerr << "replicated up to " << offset + count << " hosts in "
+                  << static_cast<int>(seconds) << " s\n";
+    }
+}
+
 struct figure {
     std::string name;
     double median_ms = 0;
@@ -221,6 +333,8 @@ options parse(int argc, char** argv) {
             opts.runs = std::stoi(next());
         } else if (arg == "--db") {
             opts.db = next();
+        } else if (arg == "--replicate-from") {
+            opts.replicate_from = std::stoi(next());
         } else if (arg == "--reuse") {
             opts.reuse = true;
         } else {
@@ -229,6 +343,9 @@ options parse(int argc, char** argv) {
     }
     if (opts.hosts < 1 || opts.packages < 1 || opts.runs < 1) {
         throw std::invalid_argument("--hosts, --packages and --runs must be positive");
+    }
+    if (opts.replicate_from < 0 || opts.replicate_from > opts.hosts) {
+        throw std::invalid_argument("--replicate-from must be between 1 and --hosts");
     }
     if (opts.db.empty())
         opts.db = std::filesystem::temp_directory_path() / "muster-cmdb-bench.sqlite";
@@ -252,7 +369,10 @@ int main(int argc, char** argv) try {
     auto store = open_sqlite_store(opts.db);
     if (!(exists && opts.reuse)) {
         auto start = clock_type::now();
-        build(*store, opts);
+        auto ingested = opts;
+        if (opts.replicate_from > 0) ingested.hosts = opts.replicate_from;
+        build(*store, ingested);
+        if (opts.replicate_from > 0) replicate(opts);
         std::cerr << "built the CMDB in "
                   << std::chrono::duration<double>(clock_type::now() - start).count() << " s\n";
     }

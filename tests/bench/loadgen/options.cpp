@@ -56,13 +56,17 @@ const char* const usage_text =
     "         [--deltas-per-agent K] [--packages P] [--seed S] [--gzip-level 1-9]\n"
     "         [--timeout SECONDS] [--json FILE] [--acked-log FILE] [--db FILE]\n"
     "         [--collector-pid PID] [--until-killed] [--duration SECONDS] [--quiet]\n"
-    "         [--fresh-connections]\n"
+    "         [--fresh-connections] [--rate R] [--delta-rate R]\n"
     "Simulates N agents against a running collector: each enrolls with its own Ed25519 key,\n"
     "sends a full report, then K unchanged deltas (delta) and K deltas upgrading a few\n"
     "packages (churn). With --until-killed or --duration the last phase repeats until the\n"
     "collector goes away or the time is up; connection failures then end the run cleanly.\n"
     "--fresh-connections: one TLS connection per request (Connection: close), as real agents\n"
-    "that report once a minute do, instead of keep-alive.\n";
+    "that report once a minute do, instead of keep-alive.\n"
+    "--rate R: the report phases offer R reports a second, on a fixed schedule, instead of\n"
+    "each connection sending its next report when the last is acknowledged; a report's\n"
+    "latency then counts from when it was due, so a collector falling behind shows in it.\n"
+    "--delta-rate R: the same for the delta and churn phases (default: --rate).\n";
 
 std::optional<options> parse_options(const std::vector<std::string>& args) {
     options o;
@@ -120,6 +124,10 @@ std::optional<options> parse_options(const std::vector<std::string>& args) {
             o.db_file = value;
         else if (name == "--collector-pid")
             o.collector_pid = number<int>(name, value, 1, 1 << 30);
+        else if (name == "--rate")
+            o.rate = static_cast<double>(number<std::uint64_t>(name, value, 1, 1000000));
+        else if (name == "--delta-rate")
+            o.delta_rate = static_cast<double>(number<std::uint64_t>(name, value, 1, 1000000));
         else if (name == "--duration")
             o.duration_seconds = number<std::uint64_t>(name, value, 1, 86400 * 30);
         else

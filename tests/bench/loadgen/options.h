@@ -37,6 +37,8 @@ struct options {
     double duration_seconds = 0;  // 0: no limit
     bool quiet = false;
     bool fresh_connections = false;  // Connection: close on every request
+    double rate = 0;                 // reports offered per second (open loop); 0: as fast as acked
+    double delta_rate = 0;           // the same for the delta and churn phases; 0: rate
 };
 
 extern const char* const usage_text;

@@ -61,6 +61,10 @@ struct run_context {
     std::atomic<bool> stop{false};
     std::atomic<bool> collector_gone{false};
     std::optional<steady::time_point> deadline;
+    // --rate, --delta-rate: report k of a phase is due at rate_start + k / rate.
+    double rate = 0;
+    steady::time_point rate_start;
+    std::atomic<std::uint64_t> rate_slots{0};
 
     run_context(const options& o, collector_url u)
         : opts(o),
@@ -114,7 +118,7 @@ asio::awaitable<void> pause(std::chrono::milliseconds how_long) {
 }
 
 asio::awaitable<void> send(run_context& ctx, connection& conn, const prepared_request& r,
-                           phase_stats& stats) {
+                           phase_stats& stats, steady::time_point start) {
     std::vector<std::pair<std::string, std::string>> headers;
     if (!r.is_enroll) {
         headers = {{"Content-Encoding", "gzip"},
@@ -124,7 +128,6 @@ asio::awaitable<void> send(run_context& ctx, connection& conn, const prepared_re
     // The collector then closes the connection and the next request opens a new one.
     if (ctx.opts.fresh_connections) headers.emplace_back("Connection", "close");
     const std::string target = r.is_enroll ? "/api/v1/enroll" : "/api/v1/reports";
-    auto start = steady::now();
     for (int attempt = 0; !ctx.stop; ++attempt) {
         auto res = co_await conn.post(target, headers, r.body);
         stats.bytes_sent += res.bytes_sent;
@@ -169,7 +172,18 @@ asio::awaitable<void> worker(run_context& ctx, request_source next, phase_stats&
         if (ctx.deadline && steady::now() >= *ctx.deadline) break;
         auto request = next();
         if (!request) break;
-        co_await send(ctx, conn, *request, stats);
+        auto start = steady::now();
+        if (ctx.rate > 0 && !request->is_enroll) {
+            // Open loop: the report is due at its slot whether or not the collector kept up.
+            auto slot = ctx.rate_slots++;
+            start = ctx.rate_start + std::chrono::duration_cast<steady::duration>(
+                                         std::chrono::duration<double>(slot / ctx.rate));
+            if (start > steady::now()) {
+                asio::steady_timer timer(co_await asio::this_coro::executor, start);
+                co_await timer.async_wait(asio::use_awaitable);
+            }
+        }
+        co_await send(ctx, conn, *request, stats, start);
     }
 }
 
@@ -299,6 +313,10 @@ phase_stats run_phase(run_context& ctx, const std::string& name, const builder& 
         sources = prepared_sources(workers, ctx.agents.size(), rounds, std::move(items));
     }
     auto start = steady::now();
+    bool is_delta = name == "delta" || name == "churn";
+    ctx.rate = is_delta && ctx.opts.delta_rate > 0 ? ctx.opts.delta_rate : ctx.opts.rate;
+    ctx.rate_start = start;
+    ctx.rate_slots = 0;
     std::optional<process_sample> before;
     if (ctx.opts.collector_pid) before = sample_process(*ctx.opts.collector_pid);
     auto stats = send_all(ctx, std::move(sources));
@@ -353,6 +371,8 @@ run_outcome run_load(const options& opts) {
     summary.agents = opts.agents;
     summary.concurrency = opts.concurrency;
     summary.packages = opts.packages;
+    summary.rate = opts.rate;
+    summary.delta_rate = opts.delta_rate > 0 ? opts.delta_rate : opts.rate;
     for (std::size_t i = 0; i < phases.size() && !ctx.stop; ++i) {
         const auto& phase = phases[i];
         bool endless = repeat_last && i + 1 == phases.size();

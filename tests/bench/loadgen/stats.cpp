@@ -76,7 +76,12 @@ std::uint64_t error_count(const phase_stats& p) {
 
 void print_table(std::ostream& out, run_summary& s) {
     out << "agents " << s.agents << ", concurrency " << s.concurrency << ", packages/host "
-        << s.packages << "\n";
+        << s.packages;
+    if (s.rate > 0 || s.delta_rate > 0) {
+        out << ", open loop: full offered at " << s.rate << "/s, deltas at " << s.delta_rate
+            << "/s (0: closed loop)";
+    }
+    out << "\n";
     const std::vector<std::pair<std::string, std::size_t>> columns{
         {"phase", 7},   {"ok", 8},       {"seconds", 9},     {"per s", 9},
         {"p50 ms", 9},  {"p99 ms", 9},   {"max ms", 9},      {"errors", 7},
@@ -133,10 +138,12 @@ boost::json::object to_json(run_summary& s) {
             {"collector_cpu_seconds",
              p.collector_cpu_seconds ? boost::json::value(*p.collector_cpu_seconds) : nullptr}});
     }
-    boost::json::object out{{"agents", s.agents},
-                            {"concurrency", s.concurrency},
-                            {"packages_per_host", s.packages},
-                            {"phases", std::move(phases)}};
+    boost::json::object out{
+        {"agents", s.agents},
+        {"concurrency", s.concurrency},
+        {"packages_per_host", s.packages},
+        {"offered_rate_per_s", s.rate > 0 ? boost::json::value(s.rate) : nullptr},
+        {"phases", std::move(phases)}};
     if (s.collector) {
         out["collector"] = {{"cpu_seconds", s.collector->cpu_seconds},
                             {"peak_rss_bytes", s.collector->peak_rss_bytes}};

@@ -39,6 +39,8 @@ struct run_summary {
     std::size_t agents = 0;
     std::size_t concurrency = 0;
     std::size_t packages = 0;
+    double rate = 0;        // --rate, 0 when closed loop
+    double delta_rate = 0;  // --delta-rate, or --rate
     std::vector<phase_stats> phases;
     std::optional<process_sample> collector;      // at the end of the run
     std::optional<std::uint64_t> database_bytes;  // .sqlite + -wal
