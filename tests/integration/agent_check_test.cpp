@@ -135,14 +135,14 @@ TEST_CASE("muster-agent check prints every result in the protocol's shape") {
 }
 
 TEST_CASE(
-    "muster-agent check: a config error exits 2 naming the place; no "
+    "muster-agent check: a config error exits 2 naming the place, no "
     "checks prints []") {
     temp_dir dir;
     auto bad =
         write(dir, "bad.yaml", "checks:\n  - {id: a, type: disk_usage, path: /, warnin: 3}\n");
     auto r = run({MUSTER_AGENT_BIN, "check", "--config", bad});
     CHECK(r.exit_code == 2);
-    CHECK(r.err.find(bad + ":2:39: unknown key 'warnin' in 'checks[0]'") != std::string::npos);
+    CHECK(r.err.find(bad + ":2:40: unknown key 'warnin' in 'checks[0]'") != std::string::npos);
     CHECK(r.out.empty());
     auto none = write(dir, "none.yaml", "tags: [web]\n");
     auto empty = run({MUSTER_AGENT_BIN, "check", "--config", none});
@@ -183,7 +183,7 @@ struct installation {
 }  // namespace
 
 TEST_CASE(
-    "once sends the results of one round with the inventory; the "
+    "once sends the results of one round with the inventory, the "
     "collector acknowledges") {
     installation inst;
     auto config = inst.agent_config(

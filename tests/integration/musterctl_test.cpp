@@ -178,7 +178,7 @@ TEST_CASE("a host by name and by id, its history, the software catalogue") {
     }
 }
 
-TEST_CASE("sql answers an array of objects; a write is refused with exit code 1") {
+TEST_CASE("sql answers an array of objects, a write is refused with exit code 1") {
     auto& inst = shared();
     auto answer = inst.admin_json({"sql", "SELECT count(*) AS n, 'x' AS s FROM cis"});
     CHECK(answer == json::parse(R"([{"n": 1, "s": "x"}])"));

@@ -212,7 +212,7 @@ TEST_CASE("a flipped byte is refused unparsed, a replay is refused, a resend is 
     CHECK(inst.collector_last_seq(id) == static_cast<std::int64_t>(next));
 }
 
-TEST_CASE("a revoked agent gets 403 and stops; an agent that does not trust the CA sends nothing") {
+TEST_CASE("a revoked agent gets 403 and stops, an agent that does not trust the CA sends nothing") {
     installation inst;
     auto collector = inst.start_collector();
     REQUIRE(inst.agent_once().first == 0);

@@ -48,7 +48,7 @@ bool process_alive(pid_t pid) {
 }  // namespace
 
 TEST_CASE(
-    "exit status 0 to 3 is ok, warning, critical, unknown; stdout's "
+    "exit status 0 to 3 is ok, warning, critical, unknown, stdout's "
     "first line the message") {
     temp_dir dir;
     const char* names[] = {"ok", "warning", "critical", "unknown"};
@@ -211,7 +211,7 @@ TEST_CASE(
     CHECK(*starts == 2);  // started again once the hung run ended
 }
 
-TEST_CASE("a throwing check is unknown; a stop request ends a round") {
+TEST_CASE("a throwing check is unknown, a stop request ends a round") {
     checks::check_config throwing;
     throwing.id = "t";
     throwing.run = [](const checks::run_context&) -> checks::check_outcome {

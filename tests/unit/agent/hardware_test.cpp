@@ -152,7 +152,7 @@ TEST_CASE("without sysfs, identity comes from SMBIOS types 0 to 3") {
     CHECK(errors.entries().empty());
 }
 
-TEST_CASE("a corrupt SMBIOS table is one error entry; the devices before it are kept") {
+TEST_CASE("a corrupt SMBIOS table is one error entry, the devices before it are kept") {
     muster::test::temp_dir root;
     auto table = *muster::read_file(server_table);
     // Cut inside the string set of the third memory device (DIMMB1).

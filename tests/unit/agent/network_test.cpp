@@ -53,7 +53,7 @@ TEST_CASE("network: interfaces of the debian fixture, with their types") {
     CHECK(interface(network, "lo").at("speed_mbps").is_null());      // absent
 }
 
-TEST_CASE("network: one physical interface in full; IPv4 is reported as live-only") {
+TEST_CASE("network: one physical interface in full, IPv4 is reported as live-only") {
     error_list errors;
     auto network = collect_network(context(MUSTER_FIXTURES "/roots/debian"), errors);
     CHECK(interface(network, "enp3s0") ==
@@ -87,7 +87,7 @@ TEST_CASE("network: plain resolv.conf, no route files") {
     CHECK(network.at("default_gateways").as_array().empty());
 }
 
-TEST_CASE("network: a corrupt if_inet6 line is one error; the addresses before it remain") {
+TEST_CASE("network: a corrupt if_inet6 line is one error, the addresses before it remain") {
     muster::test::temp_dir root;
     std::filesystem::create_directories(root.path() + "/sys/class/net/eth0");
     std::filesystem::create_directories(root.path() + "/proc/net");

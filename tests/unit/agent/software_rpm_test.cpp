@@ -109,7 +109,7 @@ TEST_CASE("rpm: every package of a real rpmdb, as rpm -qa prints it") {
                                             "gamma 0:1.0-1", "delta-tools 10.1-2.fc39"});
 }
 
-TEST_CASE("rpm: a truncated and a garbled blob give one error; the others are listed") {
+TEST_CASE("rpm: a truncated and a garbled blob give one error, the others are listed") {
     rpm_root fixture;
     auto all = read_root(fixture.root).packages;
     REQUIRE(all.size() == 4);

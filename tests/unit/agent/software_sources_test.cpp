@@ -121,7 +121,7 @@ TEST_CASE("snap: the active revision of every mounted snap") {
           });
 }
 
-TEST_CASE("snap: a snap.yaml that is not YAML is one error; the other snaps are listed") {
+TEST_CASE("snap: a snap.yaml that is not YAML is one error, the other snaps are listed") {
     muster::test::temp_dir root;
     write(root.path() + "/snap/good/1/meta/snap.yaml", "name: good\nversion: '1.0'\n");
     write(root.path() + "/snap/bad/7/meta/snap.yaml", "name: [unclosed\n");

@@ -109,7 +109,7 @@ TEST_CASE("software version filters use dpkg rules for deb and rpm rules for rpm
     }
 }
 
-TEST_CASE("the software catalogue counts versions and hosts; versions newest first") {
+TEST_CASE("the software catalogue counts versions and hosts, versions newest first") {
     fleet f;
     auto catalogue = f.get("/api/v1/software").at("items").as_array();
     REQUIRE(catalogue.size() == 2);

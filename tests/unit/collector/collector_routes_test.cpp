@@ -249,7 +249,7 @@ TEST_CASE("a replay is refused, an identical resend gets the original ack", "[co
     CHECK(error_code_of(replay) == "replay");
 }
 
-TEST_CASE("sent_at ahead of the clock skew is refused with the offset; old spooled reports pass",
+TEST_CASE("sent_at ahead of the clock skew is refused with the offset, old spooled reports pass",
           "[collector][routes]") {
     api_fixture f;
     auto key = ed25519_key::generate();

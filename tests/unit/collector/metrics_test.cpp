@@ -162,7 +162,7 @@ TEST_CASE("counters render HELP, TYPE and one sample per label set, escaped") {
     CHECK_THAT(text, Catch::Contains("reason=\"line\\nbreak\""));
 }
 
-TEST_CASE("a counter without labels shows 0 before its first increment; one with labels nothing") {
+TEST_CASE("a counter without labels shows 0 before its first increment, one with labels nothing") {
     metrics_registry registry;
     registry.add_counter("a_total", "A.");
     registry.add_counter("b_total", "B.", {"reason"});
@@ -187,7 +187,7 @@ TEST_CASE("histograms have cumulative buckets ending in +Inf, a sum and a count"
     CHECK_THROWS_AS(registry.add_histogram("h2", "x", {1, 1}), std::invalid_argument);
 }
 
-TEST_CASE("gauges are filled by their callback at each scrape; a failing one is skipped") {
+TEST_CASE("gauges are filled by their callback at each scrape, a failing one is skipped") {
     metrics_registry registry;
     double level = 1;
     registry.add_gauge("level", "Level.", {"kind"}, [&] {

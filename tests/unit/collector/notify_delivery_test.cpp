@@ -177,7 +177,7 @@ TEST_CASE("Retry-After of a 429 is honoured when longer than the backoff", "[not
     CHECK(box.delivery_of(row, "ops").next_attempt_at == t0 + 120);
 }
 
-TEST_CASE("a 4xx is a permanent failure; the incident's next row goes on", "[notify]") {
+TEST_CASE("a 4xx is a permanent failure, the incident's next row goes on", "[notify]") {
     outbox_db box;
     muster::test::webhook_receiver receiver;
     receiver.answer_next({400});

@@ -270,7 +270,7 @@ TEST_CASE("a result too large in bytes is cut, and one huge value is refused") {
     CHECK(giant.code == "query_refused");
 }
 
-TEST_CASE("a closed CMDB (no -wal, no -shm) is read; a missing one is an internal error") {
+TEST_CASE("a closed CMDB (no -wal, no -shm) is read, a missing one is an internal error") {
     muster::test::temp_dir dir;
     auto file = std::filesystem::path(dir.path()) / "cmdb.sqlite";
     muster::collector::open_sqlite_store(file).reset();
