@@ -115,10 +115,14 @@ void read_table(const context& ctx, error_list& errors, const socket_table& tabl
     // Streamed, not read whole: on a busy server the table lists every connection, tens of
     // thousands in TIME_WAIT, megabytes of them, and only the listeners are kept. (Read whole
     // with the 1 MiB cap of read_optional, such a table was dropped without a word.)
+    errno = 0;
     std::ifstream in(ctx.path(table.path));
     if (!in) {
         // Absent is normal (no IPv6 in the kernel, or a fixture without it).
-        if (errno != ENOENT) errors.add(section, table.path, std::strerror(errno));
+        int error = errno;
+        if (error != ENOENT) {
+            errors.add(section, table.path, error != 0 ? std::strerror(error) : "cannot open");
+        }
         return;
     }
     std::string line;
@@ -131,6 +135,9 @@ void read_table(const context& ctx, error_list& errors, const socket_table& tabl
             return;
         }
     }
+    // The lines read still count; the reader learns the rest is missing.
+    if (in.bad())
+        errors.add(section, table.path, "read error after line " + std::to_string(line_number));
 }
 
 // ---------------------------------------------------------------- owners

@@ -113,6 +113,16 @@ TEST_CASE("listening_ports: a listener after megabytes of connections still coun
     CHECK(errors.entries().empty());
 }
 
+TEST_CASE("listening_ports: a table that cannot be read is one error, not silence") {
+    muster::test::temp_dir root;
+    std::filesystem::create_directories(root.path() + "/proc/net/tcp");  // a directory
+    error_list errors;
+    auto ports = collect_listening_ports(context(root.path()), errors).as_array();
+    CHECK(ports.empty());
+    REQUIRE(errors.entries().size() == 1);
+    CHECK(errors.entries()[0].path == "/proc/net/tcp");
+}
+
 TEST_CASE("listening_ports: nothing to read is an empty list") {
     error_list errors;
     auto ports = collect_listening_ports(context(MUSTER_FIXTURES "/empty-root"), errors);
