@@ -10,10 +10,10 @@
 // questions of the issue, each run many times, and prints a table and one JSON line with the
 // median and p99 in milliseconds, plus database bytes per host. --reuse skips building when
 // --db already holds a CMDB. Prints figures; asserts nothing about time.
-// --replicate-from T: only the first T hosts go through ingest (some 100 a second); the rest
-// are copies of them made in SQL, each with its own CI id, hostname, identity, MAC, address
-// and agent, so that 100,000 hosts take minutes rather than hours. The copies share their
-// originals' packages, which the T originals already vary.
+// --replicate-from T: only the first T hosts go through ingest (slow into a large CMDB);
+// the rest are copies of them made in SQL, each with its own CI id, hostname, identity, MAC,
+// address and agent, so that 100,000 hosts take minutes rather than hours. The copies share
+// their originals' packages, which the T originals already vary.
 #include "collector/admin/admin_api.h"
 #include "collector/admin/queries.h"
 #include "collector/sqlite_store.h"
@@ -345,7 +345,7 @@ options parse(int argc, char** argv) {
         throw std::invalid_argument("--hosts, --packages and --runs must be positive");
     }
     if (opts.replicate_from < 0 || opts.replicate_from > opts.hosts) {
-        throw std::invalid_argument("--replicate-from must be between 1 and --hosts");
+        throw std::invalid_argument("--replicate-from must be between 0 (off) and --hosts");
     }
     if (opts.db.empty())
         opts.db = std::filesystem::temp_directory_path() / "muster-cmdb-bench.sqlite";
