@@ -232,36 +232,38 @@ std::vector<std::string> host_tables(muster::sqlite_database& db) {
     return tables;
 }
 
+// The rows of the first `count` originals: by CI id, or by their agent (the originals are
+// the first `originals` agents enrolled).
+std::string originals_of(const std::string& table, const std::vector<std::string>& columns,
+                         int originals, int count) {
+    auto limit = std::to_string(count);
+    if (table == "cis") return "id <= " + limit;
+    if (std::find(columns.begin(), columns.end(), "ci_id") != columns.end())
+        return "ci_id <= " + limit;
+    return "agent_id IN (SELECT agent_id FROM agents WHERE rowid <= " + std::to_string(originals) +
+           " AND ci_id <= " + limit + ")";
+}
+
 void replicate(const options& opts) {
     muster::sqlite_database db(opts.db);
     db.set_busy_timeout(60'000);
     db.exec("PRAGMA cache_size = -262144");
-    auto tables = host_tables(db);
+    std::vector<std::pair<std::string, std::vector<std::string>>> tables;
+    for (auto& table : host_tables(db)) tables.emplace_back(table, columns_of(db, table));
     int originals = opts.replicate_from;
     auto start = clock_type::now();
     for (int k = 1; k * originals < opts.hosts; ++k) {
         int offset = k * originals;
         int count = std::min(originals, opts.hosts - offset);
         muster::sqlite_transaction transaction(db);
-        for (const auto& table : tables) {
-            auto columns = columns_of(db, table);
+        for (const auto& [table, columns] : tables) {
             std::string names, values;
             for (const auto& column : columns) {
                 names += (names.empty() ? "" : ", ") + column;
                 values += (values.empty() ? "" : ", ") + copied_column(table, column, k, offset);
             }
-            // Only the rows of the first `count` originals: by CI id, or by their agent, the
-            // originals being the first agents enrolled.
-            bool by_ci = table == "cis" ||
-                         std::find(columns.begin(), columns.end(), "ci_id") != columns.end();
-            std::string where = table == "cis" ? "id <= " + std::to_string(count)
-                                : by_ci
-                                    ? "ci_id <= " + std::to_string(count)
-                                    : "agent_id IN (SELECT agent_id FROM agents WHERE rowid <= " +
-                                          std::to_string(originals) +
-                                          " AND ci_id <= " + std::to_string(count) + ")";
             db.exec("INSERT INTO " + table + " (" + names + ") SELECT " + values + " FROM " +
-                    table + " WHERE " + where);
+                    table + " WHERE " + originals_of(table, columns, originals, count));
         }
         transaction.commit();
         double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
