@@ -20,11 +20,15 @@ namespace json = boost::json;
 
 namespace {
 
-// Rows per block when a section is written whole; a block that grows past twice this is
-// split. A delta parses and rewrites one block per row it names, so the blocks are small;
-// the hash reads every block, so they are not tiny.
-constexpr std::size_t block_rows = 32;
-constexpr std::size_t max_block_rows = 2 * block_rows;
+// A section written whole is cut into blocks of about block_bytes; a block that grows past
+// max_block_bytes is cut again; a longer row is a block of its own. A delta parses and
+// rewrites the blocks holding the rows it names, and the hash reads every block: blocks of
+// 32 rows (about 6 KB) spilled into overflow pages, a whole page each, and made a delta that
+// upgrades three packages cost 25 % more instructions; blocks of 700 bytes made a full report
+// cost 5 % more than these (docs/benchmarks.md). Under about 4,000 bytes a block stays in
+// its page of the table's B-tree.
+constexpr std::size_t block_bytes = 1600;
+constexpr std::size_t max_block_bytes = 2400;
 
 // ----------------------------------------------------------------------------------------
 // Hashing a state without building its text
@@ -149,19 +153,26 @@ json::array parse_rows(std::string_view joined) {
     return std::move(rows.get_array());
 }
 
-void put_block(statement_cache& sql, std::string_view agent_id, std::string_view section,
-               std::span<const row_text> rows) {
+std::size_t body_bytes(std::span<const row_text> rows) {
     std::size_t size = 0;
     for (const auto& row : rows) size += row.text.size() + 1;
+    return size;
+}
+
+void put_block(statement_cache& sql, std::string_view agent_id, std::string_view section,
+               std::span<const row_text> rows) {
     std::string body;
-    body.reserve(size);
+    body.reserve(body_bytes(rows));
     for (const auto& row : rows) {
         if (!body.empty()) body += ',';
         body += row.text;
     }
+    // An upsert, not INSERT OR REPLACE: a block rewritten under its label keeps its rowid and
+    // its place beside the agent's other blocks.
     auto insert =
-        sql("INSERT OR REPLACE INTO agent_state_blocks (agent_id, section, first_key, body) "
-            "VALUES (?1, ?2, ?3, ?4)");
+        sql("INSERT INTO agent_state_blocks (agent_id, section, first_key, body) "
+            "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (agent_id, section, first_key) "
+            "DO UPDATE SET body = excluded.body");
     insert->bind(1, agent_id);
     insert->bind(2, section);
     insert->bind(3, rows.front().key);
@@ -179,14 +190,27 @@ void delete_block(statement_cache& sql, std::string_view agent_id, std::string_v
     remove->step();
 }
 
-// Rows in key order as blocks of block_rows; one block up to max_block_rows. Every block is
-// labelled by its first key, so that the labels order the blocks and never meet an empty one.
+// Rows in key order (at least one) as one block up to max_block_bytes, or else cut into
+// blocks of about block_bytes. Every block is labelled by its first key, so that the labels
+// order the blocks and never meet an empty one.
 void put_rows(statement_cache& sql, std::string_view agent_id, std::string_view section,
               std::span<const row_text> rows) {
-    std::size_t step = rows.size() <= max_block_rows ? rows.size() : block_rows;
-    for (std::size_t i = 0; i < rows.size(); i += step) {
-        put_block(sql, agent_id, section, rows.subspan(i, std::min(step, rows.size() - i)));
+    if (body_bytes(rows) <= max_block_bytes) {
+        put_block(sql, agent_id, section, rows);
+        return;
     }
+    std::size_t first = 0;
+    std::size_t size = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        std::size_t row = rows[i].text.size() + 1;
+        if (i > first && size + row > block_bytes) {
+            put_block(sql, agent_id, section, rows.subspan(first, i - first));
+            first = i;
+            size = 0;
+        }
+        size += row;
+    }
+    put_block(sql, agent_id, section, rows.subspan(first));
 }
 
 void put_section(statement_cache& sql, std::string_view agent_id, std::string_view name,
@@ -255,7 +279,8 @@ std::string load_block(statement_cache& sql, std::string_view agent_id, std::str
     return select->column_text(0);
 }
 
-// Calls f with the body of every block of a section, in order.
+// Calls f with the body of every block of a section, in order; the text it is given lives
+// until f returns, not copied: the state hash reads every block with each delta.
 template <typename F>
 void for_each_block(statement_cache& sql, std::string_view agent_id, std::string_view name, F&& f) {
     auto select =
@@ -263,12 +288,12 @@ void for_each_block(statement_cache& sql, std::string_view agent_id, std::string
             "ORDER BY first_key");
     select->bind(1, agent_id);
     select->bind(2, name);
-    while (select->step()) f(select->column_text(0));
+    while (select->step()) f(select->column_text_view(0));
 }
 
 json::array load_all_rows(statement_cache& sql, std::string_view agent_id, std::string_view name) {
     std::string joined;
-    for_each_block(sql, agent_id, name, [&](std::string body) {
+    for_each_block(sql, agent_id, name, [&](std::string_view body) {
         if (!joined.empty()) joined += ',';
         joined += body;
     });
@@ -357,7 +382,7 @@ std::vector<row_text> row_texts_of(const row_section& section, const json::array
 }
 
 // Writes back the rewritten rows of the loaded blocks: each block keeps the rows whose key
-// falls in it, is relabelled by its first key, split when it grew past max_block_rows and
+// falls in it, is relabelled by its first key, cut again when it grew past max_block_bytes and
 // deleted when empty. Rows of a section that had no block make new blocks.
 void rewrite_blocks(statement_cache& sql, std::string_view agent_id, std::string_view name,
                     const block_plan& plan, std::vector<row_text> rows) {
@@ -568,8 +593,7 @@ std::string stored_state_hash(statement_cache& sql, std::string_view agent_id) {
             continue;
         }
         hasher.begin_rows(name);
-        for_each_block(sql, agent_id, name,
-                       [&](const std::string& body) { hasher.rows_part(body); });
+        for_each_block(sql, agent_id, name, [&](std::string_view body) { hasher.rows_part(body); });
         hasher.end_rows();
     }
     return hasher.finish();

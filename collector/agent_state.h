@@ -5,7 +5,9 @@
 // - agent_state_values: one row per section, body the canonical JSON of the section, or
 //   NULL for a row section (an array) whose rows are kept in blocks;
 // - agent_state_blocks: the rows of such a section in blocks of consecutive rows in key
-//   order, body their canonical texts joined by ',', labelled by the key of the first row.
+//   order, body their canonical texts joined by ',', labelled by the key of the first row;
+//   a block is kept under about 2,400 bytes (a rowid table with a unique index on
+//   agent_id, section, first_key: schema version 6).
 // A delta reads, parses and rewrites only the blocks that hold the rows it names. The state
 // hash streams the stored texts through one SHA-256 context, in the order of canonical
 // JSON: "{" "name":text "," ... "}" over the sections in byte order of their names, a block

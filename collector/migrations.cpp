@@ -269,8 +269,31 @@ CREATE TABLE agent_state_blocks (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::string_view migrations[] = {schema_v1, incidents::schema_v2, admin::schema_v3,
-                                           console_views, agent_state_blocks};
+// Version 6: the blocks in a rowid table with a unique index on their key. In a WITHOUT ROWID
+// table every interior B-tree cell holds a whole row, so rows of ~800 bytes left four or
+// five children per interior page and a tree some ten levels deep at 100,000 hosts; here
+// interior cells are rowids and the index holds the keys alone. Blocks keep their rowid
+// when a delta rewrites them (an upsert), so an agent's blocks stay on the pages they were
+// written to together.
+constexpr std::string_view agent_state_blocks_by_rowid = R"sql(
+CREATE TABLE agent_state_blocks_v6 (
+    id INTEGER PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    section TEXT NOT NULL,
+    first_key TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+INSERT INTO agent_state_blocks_v6 (agent_id, section, first_key, body)
+    SELECT agent_id, section, first_key, body FROM agent_state_blocks
+    ORDER BY agent_id, section, first_key;
+DROP TABLE agent_state_blocks;
+ALTER TABLE agent_state_blocks_v6 RENAME TO agent_state_blocks;
+CREATE UNIQUE INDEX agent_state_blocks_key ON agent_state_blocks (agent_id, section, first_key);
+)sql";
+
+constexpr std::string_view migrations[] = {schema_v1,          incidents::schema_v2,
+                                           admin::schema_v3,   console_views,
+                                           agent_state_blocks, agent_state_blocks_by_rowid};
 
 // What SQL alone cannot do, run after the SQL of its version in the same transaction.
 struct migration_step {

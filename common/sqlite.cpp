@@ -151,11 +151,16 @@ double sqlite_statement::column_double(int column) const {
 }
 
 std::string sqlite_statement::column_text(int column) const {
+    return std::string(column_text_view(column));
+}
+
+std::string_view sqlite_statement::column_text_view(int column) const {
     auto* text = sqlite3_column_text(stmt_.get(), column);
     // The size must be asked after the pointer: the call may convert the value.
     int size = sqlite3_column_bytes(stmt_.get(), column);
-    return text ? std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size))
-                : std::string();
+    return text ? std::string_view(reinterpret_cast<const char*>(text),
+                                   static_cast<std::size_t>(size))
+                : std::string_view();
 }
 
 std::string sqlite_statement::column_blob(int column) const {

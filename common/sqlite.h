@@ -86,6 +86,9 @@ class sqlite_statement {
     std::int64_t column_int64(int column) const;
     double column_double(int column) const;
     std::string column_text(int column) const;
+    // The text where SQLite holds it, without a copy: valid until the next step, reset or
+    // column call on this statement.
+    std::string_view column_text_view(int column) const;
     std::string column_blob(int column) const;
 
     sqlite3_stmt* handle() const { return stmt_.get(); }

@@ -1,6 +1,7 @@
 // Schema migrations carry an existing database forward (collector/migrations.cpp): a
 // database written at version 1, with its agents' states gzip-compressed per section, opens
-// at the latest version, and a delta on a state stored at version 1 applies.
+// at the latest version, and a delta on a state stored at version 1 applies; so does one on
+// the blocks of 32 rows that version 5 wrote in a WITHOUT ROWID table.
 #include "collector/migrations.h"
 #include "collector/sqlite_store.h"
 #include "common/canonical_json.h"
@@ -62,6 +63,40 @@ std::int64_t count(muster::sqlite_database& db, const std::string& sql) {
     return select.column_int64(0);
 }
 
+// Version 5 wrote a section's rows in blocks of 32 to 64 rows; this makes the software
+// section of the agent one such block (of all its rows), as version 5 could have left it.
+void merge_software_blocks(muster::sqlite_database& db) {
+    std::string label;
+    std::string joined;
+    {
+        auto select = db.prepare(
+            "SELECT first_key, body FROM agent_state_blocks WHERE agent_id = ?1 AND section = "
+            "'software' ORDER BY first_key");
+        select.bind(1, agent_id);
+        while (select.step()) {
+            if (label.empty()) label = select.column_text(0);
+            if (!joined.empty()) joined += ',';
+            joined += select.column_text(1);
+        }
+    }
+    REQUIRE(joined.size() > 4000);
+    auto remove = db.prepare("DELETE FROM agent_state_blocks WHERE section = 'software'");
+    remove.step();
+    auto insert = db.prepare(
+        "INSERT INTO agent_state_blocks (agent_id, section, first_key, body) "
+        "VALUES (?1, 'software', ?2, ?3)");
+    insert.bind(1, agent_id);
+    insert.bind(2, label);
+    insert.bind(3, joined);
+    insert.step();
+}
+
+std::string blocks_table_sql(muster::sqlite_database& db) {
+    auto select = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'agent_state_blocks'");
+    REQUIRE(select.step());
+    return select.column_text(0);
+}
+
 }  // namespace
 
 TEST_CASE("a version 1 database is carried forward with its agents' states") {
@@ -105,4 +140,40 @@ TEST_CASE("a damaged version 1 state is dropped and the agent asked for a full r
     CHECK(store->ingest(std::span(&full, 1), 2000)[0].status == ingest_status::ok);
     muster::sqlite_database db(db_file);
     CHECK(count(db, "SELECT count(*) FROM cis") == 1);  // still the CI of version 1
+}
+
+TEST_CASE("version 5's blocks of many rows are carried into the rowid table and still apply") {
+    muster::test::temp_dir dir;
+    auto db_file = std::filesystem::path(dir.path()) / "cmdb.sqlite";
+    muster::test::host_facts facts;
+    for (int i = 0; i < 60; ++i) {
+        facts.packages.emplace_back("pkg-" + std::to_string(1000 + i), "1.0-" + std::to_string(i));
+    }
+    auto inventory = muster::test::make_inventory(facts);
+    write_version_1(db_file, inventory, false);
+    {
+        muster::sqlite_database db(db_file);
+        muster::collector::migrate_to(db, 5);
+        CHECK(blocks_table_sql(db).find("WITHOUT ROWID") != std::string::npos);
+        merge_software_blocks(db);
+    }
+
+    auto store = muster::collector::open_sqlite_store(db_file);
+    muster::sqlite_database db(db_file);
+    CHECK(blocks_table_sql(db).find("WITHOUT ROWID") == std::string::npos);
+    CHECK(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'agent_state_blocks_key'") ==
+          1);
+    CHECK(count(db, "SELECT count(*) FROM agent_state_blocks WHERE section = 'software'") == 1);
+
+    // A delta applies to the block as it was carried, and cuts it into blocks of today's size.
+    facts.packages[3].second = "2.0";
+    auto next = muster::test::make_inventory(facts);
+    auto delta = muster::test::delta_report(agent_id, 6, 5, inventory, next);
+    REQUIRE(store->ingest(std::span(&delta, 1), 2000)[0].status == ingest_status::ok);
+    CHECK(count(db, "SELECT count(*) FROM agent_state_blocks WHERE section = 'software'") > 3);
+    CHECK(count(db,
+                "SELECT count(*) FROM agent_state_blocks WHERE section = 'software' AND "
+                "length(body) > 2400") == 0);
+    auto same = muster::test::delta_report(agent_id, 7, 6, next, next);
+    CHECK(store->ingest(std::span(&same, 1), 2100)[0].status == ingest_status::ok);
 }

@@ -73,16 +73,25 @@ struct agent_host {
         while (select.step()) rows.push_back(select.column_text(0));
         return rows;
     }
-    // Blocks that break the layout: empty, over-full, or labelled other than by their first
-    // row's key.
+    // Blocks that break the layout: empty, over-full (more than 2,400 bytes and more than one
+    // row), or labelled other than by their first row's key.
     std::int64_t bad_blocks() {
         auto select = db.prepare(
             "SELECT count(*) FROM agent_state_blocks WHERE agent_id = ?1 AND section = "
-            "'software' AND (json_array_length('[' || body || ']') NOT BETWEEN 1 AND 64 OR "
+            "'software' AND (json_array_length('[' || body || ']') < 1 OR "
+            "(length(body) > 2400 AND json_array_length('[' || body || ']') > 1) OR "
             "first_key != json_array(json_extract('[' || body || ']', '$[0].source'), "
             "json_extract('[' || body || ']', '$[0].name'), "
             "json_extract('[' || body || ']', '$[0].arch')))");
         select.bind(1, id);
+        REQUIRE(select.step());
+        return select.column_int64(0);
+    }
+    // Pages of the state's blocks that SQLite spilled out of their B-tree cells.
+    std::int64_t overflow_pages() {
+        auto select = db.prepare(
+            "SELECT count(*) FROM dbstat WHERE name = 'agent_state_blocks' AND "
+            "pagetype = 'overflow'");
         REQUIRE(select.step());
         return select.column_int64(0);
     }
@@ -191,6 +200,20 @@ TEST_CASE("deltas that grow, split, empty and relabel blocks keep the agent's st
         REQUIRE(h.send(again));
         next = again;
     }
+    SECTION("a row longer than a block, and rows that grow a block past its bound") {
+        auto& software = next["software"].as_array();
+        auto long_row = package("pkg-0150-long", "1.0");
+        long_row["vendor"] = std::string(3000, 'v');
+        software.push_back(long_row);
+        for (std::size_t i = 60; i < 100; ++i) {
+            software[i].as_object()["vendor"] = "Debian, " + std::string(100, 'x');
+        }
+        REQUIRE(h.send(next));
+        auto again = next;
+        again["software"].as_array()[51].as_object()["version"] = "1.1";  // beside the long row
+        REQUIRE(h.send(again));
+        next = again;
+    }
     SECTION("a row section set to null and back to rows") {
         next["software"] = nullptr;
         REQUIRE(h.send(next));
@@ -206,6 +229,26 @@ TEST_CASE("deltas that grow, split, empty and relabel blocks keep the agent's st
     auto more = next;
     more["software"].as_array().push_back(package("zzz-last", "1"));
     CHECK(h.send(more));
+}
+
+TEST_CASE("a state's blocks stay in their B-tree cells, also after deltas") {
+    // 900 packages with names and versions of Debian's lengths.
+    json::array software;
+    for (int i = 0; i < 900; ++i) {
+        char name[64];
+        std::snprintf(name, sizeof name, "lib%s-package-%04d", i % 3 ? "x11" : "perl", i);
+        software.push_back(package(name, "2.36.1-8+deb12u1"));
+    }
+    agent_host h(software);
+    CHECK(h.blocks() > 50);
+    CHECK(h.overflow_pages() == 0);
+    auto next = h.inventory;
+    for (std::size_t i = 0; i < 900; i += 7) {
+        next["software"].as_array()[i].as_object()["version"] = "2.36.1-8+deb12u2~longer";
+    }
+    REQUIRE(h.send(next));
+    CHECK(h.overflow_pages() == 0);
+    CHECK(h.bad_blocks() == 0);
 }
 
 TEST_CASE("a delta that fails part way leaves the stored rows as they were") {
