@@ -156,6 +156,22 @@ TEST_CASE("version 5's blocks of many rows are carried into the rowid table and 
         muster::collector::migrate_to(db, 5);
         CHECK(blocks_table_sql(db).find("WITHOUT ROWID") != std::string::npos);
         merge_software_blocks(db);
+        // A second agent's blocks (the same texts), so that the copy is seen to take every
+        // agent's.
+        db.exec(
+            "INSERT INTO agent_state_blocks (agent_id, section, first_key, body) "
+            "SELECT 'second-agent', section, first_key, body FROM agent_state_blocks");
+    }
+    const std::string blocks_of_both =
+        "SELECT count(*) FROM agent_state_blocks a JOIN agent_state_blocks b "
+        "ON b.agent_id = 'second-agent' AND b.section = a.section AND "
+        "b.first_key = a.first_key AND b.body = a.body WHERE a.agent_id = '" +
+        agent_id + "'";
+    std::int64_t blocks_before = 0;
+    {
+        muster::sqlite_database db(db_file);
+        blocks_before = count(db, "SELECT count(*) FROM agent_state_blocks") / 2;
+        REQUIRE(count(db, blocks_of_both) == blocks_before);
     }
 
     auto store = muster::collector::open_sqlite_store(db_file);
@@ -163,17 +179,23 @@ TEST_CASE("version 5's blocks of many rows are carried into the rowid table and 
     CHECK(blocks_table_sql(db).find("WITHOUT ROWID") == std::string::npos);
     CHECK(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'agent_state_blocks_key'") ==
           1);
-    CHECK(count(db, "SELECT count(*) FROM agent_state_blocks WHERE section = 'software'") == 1);
+    CHECK(count(db, "SELECT count(*) FROM agent_state_blocks") == 2 * blocks_before);
+    CHECK(count(db, blocks_of_both) == blocks_before);
+    CHECK(count(db, "SELECT count(*) FROM agent_state_blocks WHERE section = 'software'") == 2);
 
     // A delta applies to the block as it was carried, and cuts it into blocks of today's size.
     facts.packages[3].second = "2.0";
     auto next = muster::test::make_inventory(facts);
     auto delta = muster::test::delta_report(agent_id, 6, 5, inventory, next);
     REQUIRE(store->ingest(std::span(&delta, 1), 2000)[0].status == ingest_status::ok);
-    CHECK(count(db, "SELECT count(*) FROM agent_state_blocks WHERE section = 'software'") > 3);
     CHECK(count(db,
                 "SELECT count(*) FROM agent_state_blocks WHERE section = 'software' AND "
-                "length(body) > 2400") == 0);
+                "agent_id = '" +
+                    agent_id + "'") > 3);
+    CHECK(count(db,
+                "SELECT count(*) FROM agent_state_blocks WHERE section = 'software' AND "
+                "length(body) > 2400 AND agent_id = '" +
+                    agent_id + "'") == 0);
     auto same = muster::test::delta_report(agent_id, 7, 6, next, next);
     CHECK(store->ingest(std::span(&same, 1), 2100)[0].status == ingest_status::ok);
 }

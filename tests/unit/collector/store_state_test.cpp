@@ -95,6 +95,15 @@ struct agent_host {
         REQUIRE(select.step());
         return select.column_int64(0);
     }
+    // The rowids of the agent's blocks, in order.
+    std::string block_ids() {
+        auto select = db.prepare(
+            "SELECT group_concat(id) FROM (SELECT id FROM agent_state_blocks WHERE agent_id = ?1 "
+            "ORDER BY id)");
+        select.bind(1, id);
+        REQUIRE(select.step());
+        return select.column_text(0);
+    }
     std::int64_t blocks() {
         auto select = db.prepare(
             "SELECT count(*) FROM agent_state_blocks WHERE agent_id = ?1 AND section = 'software'");
@@ -249,6 +258,13 @@ TEST_CASE("a state's blocks stay in their B-tree cells, also after deltas") {
     REQUIRE(h.send(next));
     CHECK(h.overflow_pages() == 0);
     CHECK(h.bad_blocks() == 0);
+
+    // A block rewritten under its label keeps its row, and so its place in the table.
+    auto ids = h.block_ids();
+    auto again = next;
+    again["software"].as_array()[450].as_object()["version"] = "2.36.1-9";
+    REQUIRE(h.send(again));
+    CHECK(h.block_ids() == ids);
 }
 
 TEST_CASE("a delta that fails part way leaves the stored rows as they were") {
