@@ -34,6 +34,14 @@ std::vector<std::string> packages_of(const json::object& inventory) {
     return packages;
 }
 
+// An array holding one array. Not json::array{json::array{...}}: clang reads that as a copy
+// of the inner array, gcc as an array around it.
+json::array holding(json::array inner) {
+    json::array outer;
+    outer.emplace_back(std::move(inner));
+    return outer;
+}
+
 json::object package(const std::string& name, const std::string& version) {
     return json::object{{"name", name},      {"version", version}, {"arch", "amd64"},
                         {"source", "deb"},   {"vendor", "Debian"}, {"installed_at", nullptr},
@@ -277,7 +285,7 @@ TEST_CASE("a delta that fails part way leaves the stored rows as they were") {
     SECTION("a later section does not apply") {
         auto bad = good;
         bad.document["changes"].as_object()["users"] =
-            json::object{{"removed", json::array{json::array{"nobody-here"}}}};
+            json::object{{"removed", holding(json::array{"nobody-here"})}};
         CHECK(h.ingest(muster::test::finish(h.id, bad.document)) == ingest_status::resync);
     }
     SECTION("the hash of the result differs") {
@@ -300,7 +308,7 @@ TEST_CASE("a delta that fails part way leaves the stored rows as they were") {
     SECTION("a key with a floating point number") {
         auto bad = good;
         bad.document["changes"].as_object()["software"].as_object()["removed"] =
-            json::array{json::array{"deb", 1.5, "amd64"}};
+            holding(json::array{"deb", 1.5, "amd64"});
         CHECK(h.ingest(muster::test::finish(h.id, bad.document)) == ingest_status::resync);
     }
     // The base is untouched: the good delta still applies to it.
