@@ -2,12 +2,11 @@
 
 #include "collector/agent_state.h"
 #include "collector/history.h"
+#include "collector/json_bind.h"
 #include "collector/reconcile.h"
+#include "collector/software_table.h"
 #include "common/inventory_state.h"
 
-#include <sqlite3.h>
-
-#include <limits>
 #include <span>
 #include <stdexcept>
 
@@ -18,7 +17,9 @@ namespace json = boost::json;
 namespace {
 
 // ----------------------------------------------------------------------------------------
-// The normalized tables. Column names are the JSON field names of the rows.
+// The normalized tables. Column names are the JSON field names of the rows. Software is the
+// one section not written by the generic statements below: its rows are split into packages
+// and installs (software_table.h), and ci_software is a view of them.
 
 struct row_table {
     std::string_view section;
@@ -52,43 +53,15 @@ constexpr row_table row_tables[] = {
     {"users", "ci_users", name_key, users_columns},
 };
 
+bool is_software(const row_table& table) {
+    return table.section == "software";
+}
+
 const row_table* find_row_table(std::string_view section) {
     for (const auto& table : row_tables) {
         if (table.section == section) return &table;
     }
     return nullptr;
-}
-
-// Text bound where it lies, not copied (SQLITE_STATIC): the JSON it comes from outlives the
-// step, and the statement's bindings are cleared when its use ends (statement_cache.h). A full
-// report binds some 4,500 strings, and the copies were a tenth of its cost.
-void bind_in_place(sqlite_statement& statement, int index, std::string_view text) {
-    if (text.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
-        throw sqlite_error(SQLITE_TOOBIG, "value too large to bind");
-    }
-    int rc = sqlite3_bind_text(statement.handle(), index, text.data(),
-                               static_cast<int>(text.size()), SQLITE_STATIC);
-    if (rc != SQLITE_OK) {
-        throw sqlite_error(rc, std::string("bind: ") + sqlite3_errstr(rc));
-    }
-}
-
-void bind_json(sqlite_statement& statement, int index, const json::value* value) {
-    if (!value || value->is_null()) {
-        statement.bind(index, nullptr);
-    } else if (value->is_string()) {
-        bind_in_place(statement, index, value->get_string());
-    } else if (value->is_int64()) {
-        statement.bind(index, value->get_int64());
-    } else if (value->is_uint64()) {
-        statement.bind(index, static_cast<double>(value->get_uint64()));
-    } else if (value->is_bool()) {
-        statement.bind(index, value->get_bool() ? 1 : 0);
-    } else if (value->is_double()) {
-        statement.bind(index, value->get_double());
-    } else {
-        statement.bind(index, json::serialize(*value));
-    }
 }
 
 std::string insert_sql(const row_table& table) {
@@ -111,12 +84,10 @@ std::string delete_sql(const row_table& table) {
     return sql;
 }
 
-void insert_rows(statement_cache& sql, const row_table& table, std::int64_t ci_id,
-                 const row_pointers& rows) {
-    auto insert = sql(insert_sql(table));
+// The state allows a row without a key field (it counts as null), the tables' keys do not:
+// the report is malformed, not the database (found by report_fuzz).
+void check_keys(const row_table& table, const row_pointers& rows) {
     for (const auto* row : rows) {
-        // The state allows a row without a key field (it counts as null), the table's primary
-        // key does not: the report is malformed, not the database (found by report_fuzz).
         for (auto column : table.key_columns) {
             const auto* key = row->if_contains(column);
             if (!key || key->is_null()) {
@@ -124,6 +95,19 @@ void insert_rows(statement_cache& sql, const row_table& table, std::int64_t ci_i
                                             "' has no '" + std::string(column) + "'");
             }
         }
+    }
+}
+
+// fresh: the CI has none of the rows' keys yet, so none needs replacing.
+void insert_rows(statement_cache& sql, const row_table& table, std::int64_t ci_id,
+                 const row_pointers& rows, bool fresh) {
+    check_keys(table, rows);
+    if (is_software(table)) {
+        insert_software(sql, ci_id, rows, fresh);
+        return;
+    }
+    auto insert = sql(insert_sql(table));
+    for (const auto* row : rows) {
         (*insert).reset();
         insert->bind(1, ci_id);
         int index = 2;
@@ -133,17 +117,21 @@ void insert_rows(statement_cache& sql, const row_table& table, std::int64_t ci_i
 }
 
 void insert_rows(statement_cache& sql, const row_table& table, std::int64_t ci_id,
-                 const json::array& rows) {
+                 const json::array& rows, bool fresh) {
     row_pointers objects;
     objects.reserve(rows.size());
     for (const auto& row : rows) {
         if (row.is_object()) objects.push_back(&row.get_object());
     }
-    insert_rows(sql, table, ci_id, objects);
+    insert_rows(sql, table, ci_id, objects, fresh);
 }
 
 void delete_keys(statement_cache& sql, const row_table& table, std::int64_t ci_id,
                  const json::array& keys) {
+    if (is_software(table)) {
+        remove_software(sql, ci_id, keys);
+        return;
+    }
     auto remove = sql(delete_sql(table));
     for (const auto& key : keys) {
         if (!key.is_array() || key.get_array().size() != table.key_columns.size()) continue;
@@ -161,14 +149,22 @@ void delete_all(statement_cache& sql, std::string_view table, std::int64_t ci_id
     remove->step();
 }
 
+void delete_all_rows(statement_cache& sql, const row_table& table, std::int64_t ci_id) {
+    if (is_software(table)) {
+        remove_all_software(sql, ci_id);
+    } else {
+        delete_all(sql, table.table, ci_id);
+    }
+}
+
 // A row section's change: rows added or changed are written whole, removed keys deleted;
 // a "set" or "unset" replaces the whole table of the CI.
 void apply_row_change(statement_cache& sql, const row_table& table, std::int64_t ci_id,
                       const json::object& change, const json::value* new_value) {
     if (change.contains("set") || change.contains("unset")) {
-        delete_all(sql, table.table, ci_id);
+        delete_all_rows(sql, table, ci_id);
         if (new_value && new_value->is_array())
-            insert_rows(sql, table, ci_id, new_value->get_array());
+            insert_rows(sql, table, ci_id, new_value->get_array(), true);
         return;
     }
     if (auto* removed = change.if_contains("removed"); removed && removed->is_array()) {
@@ -176,7 +172,7 @@ void apply_row_change(statement_cache& sql, const row_table& table, std::int64_t
     }
     for (auto list : {"added", "changed"}) {
         if (auto* rows = change.if_contains(list); rows && rows->is_array()) {
-            insert_rows(sql, table, ci_id, rows->get_array());
+            insert_rows(sql, table, ci_id, rows->get_array(), false);
         }
     }
 }
@@ -333,7 +329,7 @@ void write_sections(statement_cache& sql, std::int64_t ci_id, const json::object
 // Fills the tables of a new CI from a whole state: every row inserted, no diff needed.
 void write_new_sections(statement_cache& sql, std::int64_t ci_id, const full_state& state) {
     for (const auto& [name, rows] : state.rows()) {
-        if (auto* table = find_row_table(name)) insert_rows(sql, *table, ci_id, rows);
+        if (auto* table = find_row_table(name)) insert_rows(sql, *table, ci_id, rows, true);
     }
     for (const auto& member : state.values()) {
         if (find_row_table(member.key())) {

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace muster::collector {
@@ -288,40 +289,111 @@ CREATE TABLE agent_state_blocks (
 CREATE UNIQUE INDEX agent_state_blocks_key ON agent_state_blocks (agent_id, section, first_key);
 )sql";
 
-// Copies the blocks agent by agent, one statement each, then empties and drops the old table.
-// One INSERT ... SELECT of the whole table held every page it wrote in SQLite's statement
-// journal, in memory (temp_store = MEMORY): 1.4 GB at 6,000 hosts, 340 MB at 1,000; a
-// statement per agent, 82 MB at 1,000.
-void move_blocks_to_rowid_table(sqlite_database& db) {
+// Runs copy_sql once for each key keys_sql selects, the key bound as ?1. One INSERT ...
+// SELECT of a whole table held every page it wrote in SQLite's statement journal, in memory
+// (temp_store = MEMORY): 1.4 GB at 6,000 hosts for the blocks of version 5, 340 MB at 1,000;
+// a statement per agent, 82 MB at 1,000. Its statements are finalized when it returns, so
+// the table copied from can be dropped after.
+template <typename Key>
+void copy_key_by_key(sqlite_database& db, std::string_view keys_sql, std::string_view copy_sql) {
+    std::vector<Key> keys;
     {
-        std::vector<std::string> agents;
-        auto select = db.prepare("SELECT DISTINCT agent_id FROM agent_state_blocks_v5");
-        while (select.step()) agents.push_back(select.column_text(0));
-        auto copy = db.prepare(
-            "INSERT INTO agent_state_blocks (agent_id, section, first_key, body) "
-            "SELECT agent_id, section, first_key, body FROM agent_state_blocks_v5 "
-            "WHERE agent_id = ?1 ORDER BY section, first_key");
-        for (const auto& agent : agents) {
-            copy.reset();
-            copy.bind(1, agent);
-            copy.step();
+        auto select = db.prepare(keys_sql);
+        while (select.step()) {
+            if constexpr (std::is_same_v<Key, std::string>) {
+                keys.push_back(select.column_text(0));
+            } else {
+                keys.push_back(select.column_int64(0));
+            }
         }
-    }  // the statements are finalized before the table they read is dropped
+    }
+    auto copy = db.prepare(copy_sql);
+    for (const auto& key : keys) {
+        copy.reset();
+        copy.bind(1, key);
+        copy.step();
+    }
+}
+
+// Copies the blocks agent by agent, then empties and drops the old table.
+void move_blocks_to_rowid_table(sqlite_database& db) {
+    copy_key_by_key<std::string>(
+        db, "SELECT DISTINCT agent_id FROM agent_state_blocks_v5",
+        "INSERT INTO agent_state_blocks (agent_id, section, first_key, body) "
+        "SELECT agent_id, section, first_key, body FROM agent_state_blocks_v5 "
+        "WHERE agent_id = ?1 ORDER BY section, first_key");
     db.exec("DELETE FROM agent_state_blocks_v5");
     db.exec("DROP TABLE agent_state_blocks_v5");
 }
 
-constexpr std::string_view migrations[] = {schema_v1,          incidents::schema_v2,
-                                           admin::schema_v3,   console_views,
-                                           agent_state_blocks, agent_state_blocks_by_rowid};
+// Version 7: software normalized. Each distinct package (source, name, arch, version, vendor,
+// size) is one row of software_packages, and a CI's software is its installs, pairs of small
+// integers with the install time. The inverted index a fleet-wide question needs, package to
+// CIs, then holds entries of a few bytes instead of every row's name, version and key: a new
+// host adds some 900 entries across that index, and the index of version 6 on
+// ci_software (name, version) was half of a full report's cost and of the bytes it wrote
+// (docs/benchmarks.md). ci_software stays, as a view with the columns and names of the
+// table it replaces, for the admin queries and the SQL console. The rows are moved by
+// normalize_software below.
+constexpr std::string_view software_normalized = R"sql(
+DROP VIEW v_software;
+ALTER TABLE ci_software RENAME TO ci_software_v6;
+CREATE TABLE software_packages (
+    id INTEGER PRIMARY KEY,
+    source TEXT,
+    name TEXT,
+    arch TEXT,
+    version TEXT,
+    vendor TEXT,
+    size_bytes INTEGER
+);
+CREATE INDEX software_packages_name
+    ON software_packages (name, version, source, arch, vendor, size_bytes);
+CREATE TABLE ci_software_installs (
+    ci_id INTEGER NOT NULL,
+    package_id INTEGER NOT NULL REFERENCES software_packages(id),
+    installed_at TEXT,
+    PRIMARY KEY (ci_id, package_id)
+) WITHOUT ROWID;
+CREATE VIEW ci_software AS
+SELECT i.ci_id, p.source, p.name, p.arch, p.version, p.vendor, i.installed_at, p.size_bytes
+FROM ci_software_installs i JOIN software_packages p ON p.id = i.package_id;
+CREATE VIEW v_software AS
+SELECT c.hostname AS host, s.ci_id, s.name, s.version, s.source, s.arch, s.vendor,
+       s.installed_at, s.size_bytes
+FROM ci_software s JOIN cis c ON c.id = s.ci_id;
+)sql";
+
+// The distinct packages in one statement (a few thousand rows in a fleet), then the installs
+// CI by CI. The package index is built after the installs are in, in one ordered pass.
+void normalize_software(sqlite_database& db) {
+    db.exec(
+        "INSERT INTO software_packages (source, name, arch, version, vendor, size_bytes) "
+        "SELECT DISTINCT source, name, arch, version, vendor, size_bytes FROM ci_software_v6 "
+        "ORDER BY name, version, source, arch");
+    copy_key_by_key<std::int64_t>(
+        db, "SELECT DISTINCT ci_id FROM ci_software_v6",
+        "INSERT OR REPLACE INTO ci_software_installs (ci_id, package_id, installed_at) "
+        "SELECT s.ci_id, p.id, s.installed_at FROM ci_software_v6 s "
+        "JOIN software_packages p ON p.name IS s.name AND p.version IS s.version AND "
+        "p.source IS s.source AND p.arch IS s.arch AND p.vendor IS s.vendor AND "
+        "p.size_bytes IS s.size_bytes WHERE s.ci_id = ?1");
+    db.exec("CREATE INDEX ci_software_installs_package ON ci_software_installs (package_id)");
+    db.exec("DELETE FROM ci_software_v6");
+    db.exec("DROP TABLE ci_software_v6");
+}
+
+constexpr std::string_view migrations[] = {
+    schema_v1,          incidents::schema_v2,        admin::schema_v3,   console_views,
+    agent_state_blocks, agent_state_blocks_by_rowid, software_normalized};
 
 // What SQL alone cannot do, run after the SQL of its version in the same transaction.
 struct migration_step {
     int version;
     void (*run)(sqlite_database&);
 };
-constexpr migration_step migration_steps[] = {{5, &convert_compressed_states},
-                                              {6, &move_blocks_to_rowid_table}};
+constexpr migration_step migration_steps[] = {
+    {5, &convert_compressed_states}, {6, &move_blocks_to_rowid_table}, {7, &normalize_software}};
 
 }  // namespace
 

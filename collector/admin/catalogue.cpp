@@ -55,12 +55,14 @@ software_catalogue::snapshot software_catalogue::build() {
     out.built_from = read_marker(db_);
     out.built_at = std::chrono::steady_clock::now();
     auto entries = std::make_shared<std::vector<catalogue_entry>>();
-    // In index order: a name's rows are contiguous, its versions sorted; a host
-    // is counted once per name however many arches or versions it has.
+    // In the order of the packages' index: a name's rows are contiguous, its versions
+    // sorted; a host is counted once per name however many arches or versions it has.
     std::unordered_map<std::int64_t, std::size_t> counted_for;  // ci -> entry index + 1
     auto select = db_.prepare(
-        "SELECT name, version, ci_id FROM ci_software INDEXED BY ci_software_name "
-        "WHERE name IS NOT NULL ORDER BY name, version");
+        "SELECT p.name, p.version, i.ci_id FROM software_packages p "
+        "INDEXED BY software_packages_name JOIN ci_software_installs i "
+        "INDEXED BY ci_software_installs_package ON i.package_id = p.id "
+        "WHERE p.name IS NOT NULL ORDER BY p.name, p.version");
     // Millions of rows: the columns are read in place, a string made only per name and
     // version.
     auto* statement = select.handle();

@@ -3,9 +3,10 @@
 // distinct versions and hosts per package name reads every installation of the
 // names on a page: 1,000,000 index entries for the first page at 10,000 hosts
 // of 900 packages, about half a second. So the whole catalogue is aggregated in
-// one ordered pass over the ci_software(name, version) index and kept, with a
-// marker of the CMDB's content: the newest change record id (every software
-// change writes ci_history in the same transaction) and the newest CI id.
+// one ordered pass over the packages by name and version, with their installs,
+// and kept with a marker of the CMDB's content: the newest change record id
+// (every software change writes ci_history in the same transaction) and the
+// newest CI id.
 //
 // A request finds the marker unchanged: the cached catalogue is exact. Changed:
 // when the cache is younger than max_lag it is answered as it is and rebuilt in

@@ -103,7 +103,7 @@ TEST_CASE("joins, CTEs, window and JSON functions, json_each and a trailing comm
 
     auto plan = db.query("EXPLAIN QUERY PLAN SELECT * FROM ci_software WHERE name = 'bash'");
     REQUIRE(plan.ok);
-    CHECK_THAT(json::serialize(plan.result), Catch::Contains("ci_software_name"));
+    CHECK_THAT(json::serialize(plan.result), Catch::Contains("software_packages_name"));
 
     auto each = db.query("SELECT value FROM json_each('[7,8,9]') WHERE value > 7");
     REQUIRE(each.ok);
@@ -159,7 +159,7 @@ TEST_CASE("everything but one read-only statement is refused and the file is unc
         {"CREATE TEMP TABLE evil AS SELECT * FROM cis", "CREATE"},
         {"CREATE VIEW evil AS SELECT 1", "CREATE"},
         {"DROP TABLE ci_history", "DROP"},
-        {"DROP INDEX ci_software_name", "DROP"},
+        {"DROP INDEX software_packages_name", "DROP"},
         {"ALTER TABLE cis ADD COLUMN evil TEXT", "ALTER"},
         {"ATTACH DATABASE '" + attach_target + "' AS other", "ATTACH"},
         {"DETACH DATABASE main", "DETACH"},

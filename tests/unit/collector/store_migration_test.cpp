@@ -1,7 +1,8 @@
 // Schema migrations carry an existing database forward (collector/migrations.cpp): a
 // database written at version 1, with its agents' states gzip-compressed per section, opens
 // at the latest version, and a delta on a state stored at version 1 applies; so does one on
-// the blocks of 32 rows that version 5 wrote in a WITHOUT ROWID table.
+// the blocks of 32 rows that version 5 wrote in a WITHOUT ROWID table. Version 7 splits the
+// software table into packages and installs without changing a row the view gives back.
 #include "collector/migrations.h"
 #include "collector/sqlite_store.h"
 #include "common/canonical_json.h"
@@ -198,4 +199,59 @@ TEST_CASE("version 5's blocks of many rows are carried into the rowid table and 
                     agent_id + "'") == 0);
     auto same = muster::test::delta_report(agent_id, 7, 6, next, next);
     CHECK(store->ingest(std::span(&same, 1), 2100)[0].status == ingest_status::ok);
+}
+
+namespace {
+
+// Every row of ci_software, its values quoted so that NULL, numbers and text stay apart.
+std::vector<std::string> software_rows(muster::sqlite_database& db) {
+    auto select = db.prepare(
+        "SELECT quote(ci_id) || ',' || quote(source) || ',' || quote(name) || ',' || "
+        "quote(arch) || ',' || quote(version) || ',' || quote(vendor) || ',' || "
+        "quote(installed_at) || ',' || quote(size_bytes) FROM ci_software "
+        "ORDER BY ci_id, source, name, arch");
+    std::vector<std::string> rows;
+    while (select.step()) rows.push_back(select.column_text(0));
+    return rows;
+}
+
+}  // namespace
+
+TEST_CASE("version 6's software table is split into packages and installs, rows unchanged") {
+    muster::test::temp_dir dir;
+    auto db_file = std::filesystem::path(dir.path()) / "cmdb.sqlite";
+    std::vector<std::string> before;
+    {
+        muster::sqlite_database db(db_file);
+        muster::collector::migrate_to(db, 6);
+        db.exec(
+            "INSERT INTO cis (id, hostname, first_seen, last_seen, matched_rule) VALUES "
+            "(1, 'web-1', 1, 1, 'new'), (2, 'web-2', 1, 1, 'new');"
+            "INSERT INTO ci_software (ci_id, source, name, arch, version, vendor, installed_at, "
+            "size_bytes) VALUES "
+            "(1, 'deb', 'openssl', 'amd64', '3.0.11-1', 'Debian', '2024-01-01', 1000),"
+            "(1, 'deb', 'bash', 'amd64', '5.2.15-2', NULL, NULL, NULL),"
+            "(2, 'deb', 'openssl', 'amd64', '3.0.11-1', 'Debian', '2024-02-01', 1000),"
+            "(2, 'deb', 'bash', 'amd64', '5.2.15-2', NULL, '2024-02-01', NULL),"
+            "(2, 'rpm', 'bash', 'x86_64', '5.2.15-1.el9', 'Red Hat', NULL, 2000)");
+        before = software_rows(db);
+        REQUIRE(before.size() == 5);
+    }
+
+    auto store = muster::collector::open_sqlite_store(db_file);
+    muster::sqlite_database db(db_file);
+    CHECK(muster::collector::schema_version(db) == muster::collector::latest_schema_version());
+    CHECK(software_rows(db) == before);
+    CHECK(count(db, "SELECT count(*) FROM software_packages") == 3);
+    CHECK(count(db, "SELECT count(*) FROM ci_software_installs") == 5);
+    CHECK(count(db,
+                "SELECT count(*) FROM sqlite_master WHERE name = 'ci_software' AND "
+                "type = 'view'") == 1);
+    CHECK(count(db,
+                "SELECT count(*) FROM sqlite_master WHERE name LIKE 'ci_software_v6%' OR "
+                "name = 'ci_software_name'") == 0);
+    CHECK(count(db, "SELECT count(*) FROM v_software WHERE host = 'web-2'") == 3);
+    auto check = db.prepare("PRAGMA integrity_check");
+    REQUIRE(check.step());
+    CHECK(check.column_text(0) == "ok");
 }

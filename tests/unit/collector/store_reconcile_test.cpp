@@ -1,9 +1,6 @@
 // Identity reconciliation (docs/cmdb.md, "Identity rules"): the cases of issue 5, each
 // driven through real ingest on a real database file.
-#include "collector/sqlite_store.h"
-#include "common/sqlite.h"
-#include "support/process.h"
-#include "unit/collector/store_test_support.h"
+#include "unit/collector/store_fleet.h"
 
 #include <catch2/catch.hpp>
 
@@ -13,55 +10,7 @@ namespace json = boost::json;
 using muster::collector::ingest_status;
 using muster::test::host_facts;
 
-struct fleet {
-    muster::test::temp_dir dir;
-    std::filesystem::path db_file = std::filesystem::path(dir.path()) / "cmdb.sqlite";
-    std::unique_ptr<muster::collector::cmdb_store> store =
-        muster::collector::open_sqlite_store(db_file);
-    muster::sqlite_database db{db_file};
-
-    struct agent {
-        std::string id;
-        std::int64_t seq = 0;
-        json::object inventory;
-    };
-
-    agent enroll(const std::string& seed, std::int64_t now) {
-        agent a;
-        a.id = store->enroll_agent(muster::test::enrollment_for(seed), true, now).agent_id;
-        return a;
-    }
-    void full(agent& a, const host_facts& facts, std::int64_t now) {
-        a.inventory = muster::test::make_inventory(facts);
-        auto report = muster::test::full_report(a.id, ++a.seq, a.inventory);
-        REQUIRE(store->ingest(std::span(&report, 1), now)[0].status == ingest_status::ok);
-    }
-    void delta(agent& a, const host_facts& facts, std::int64_t now) {
-        auto next = muster::test::make_inventory(facts);
-        auto report = muster::test::delta_report(a.id, a.seq + 1, a.seq, a.inventory, next);
-        REQUIRE(store->ingest(std::span(&report, 1), now)[0].status == ingest_status::ok);
-        ++a.seq;
-        a.inventory = std::move(next);
-    }
-    std::int64_t ci_of(const agent& a) { return *store->find_agent(a.id)->ci_id; }
-    std::string text(const std::string& sql, std::int64_t ci) {
-        auto statement = db.prepare(sql);
-        statement.bind(1, ci);
-        REQUIRE(statement.step());
-        return statement.column_is_null(0) ? "NULL" : statement.column_text(0);
-    }
-    std::int64_t number(const std::string& sql, std::int64_t ci) {
-        auto statement = db.prepare(sql);
-        statement.bind(1, ci);
-        REQUIRE(statement.step());
-        return statement.column_int64(0);
-    }
-    std::int64_t count_cis() {
-        auto statement = db.prepare("SELECT count(*) FROM cis");
-        statement.step();
-        return statement.column_int64(0);
-    }
-};
+using fleet = muster::test::store_fleet;
 
 }  // namespace
 
