@@ -2,21 +2,13 @@
 
 #include "common/logging.h"
 
-#include <sqlite3.h>
-
-#include <unordered_map>
+#include <algorithm>
+#include <vector>
 
 namespace muster::collector::admin {
 namespace {
 
 constexpr int busy_timeout_ms = 10'000;
-
-std::string_view column_view(sqlite3_stmt* statement, int column) {
-    const auto* text = sqlite3_column_text(statement, column);
-    if (!text) return {};
-    return {reinterpret_cast<const char*>(text),
-            static_cast<std::size_t>(sqlite3_column_bytes(statement, column))};
-}
 
 // Rolls back the read transaction the build runs in (it reads only).
 struct read_transaction {
@@ -30,6 +22,12 @@ struct read_transaction {
     }
     sqlite_database& db;
 };
+
+std::int64_t largest_ci_id(sqlite_database& db) {
+    auto select = db.prepare("SELECT coalesce(max(id), 0) FROM cis");
+    select.step();
+    return std::max<std::int64_t>(select.column_int64(0), 0);
+}
 
 }  // namespace
 
@@ -55,36 +53,42 @@ software_catalogue::snapshot software_catalogue::build() {
     out.built_from = read_marker(db_);
     out.built_at = std::chrono::steady_clock::now();
     auto entries = std::make_shared<std::vector<catalogue_entry>>();
-    // In the order of the packages' index: a name's rows are contiguous, its versions
-    // sorted; a host is counted once per name however many arches or versions it has.
-    std::unordered_map<std::int64_t, std::size_t> counted_for;  // ci -> entry index + 1
-    auto select = db_.prepare(
-        "SELECT p.name, p.version, i.ci_id FROM software_packages p "
-        "INDEXED BY software_packages_name JOIN ci_software_installs i "
-        "INDEXED BY ci_software_installs_package ON i.package_id = p.id "
-        "WHERE p.name IS NOT NULL ORDER BY p.name, p.version");
-    // Millions of rows: the columns are read in place, a string made only per name and
-    // version.
-    auto* statement = select.handle();
+    // Package by package in the order of their index (a name's packages contiguous, its
+    // versions sorted), then each package's installs: a name and a version are read once per
+    // package, and each of the millions of installs is one integer. A host is counted once
+    // per name however many arches or versions it has; a package nobody has counts nowhere.
+    std::vector<std::size_t> counted_for(static_cast<std::size_t>(largest_ci_id(db_)) + 1);
+    auto packages = db_.prepare(
+        "SELECT id, name, version FROM software_packages INDEXED BY software_packages_name "
+        "WHERE name IS NOT NULL ORDER BY name, version");
+    auto installs = db_.prepare("SELECT ci_id FROM ci_software_installs WHERE package_id = ?1");
     std::string version;
     bool has_version = false;
-    while (select.step()) {
-        auto name = column_view(statement, 0);
-        if (entries->empty() || entries->back().name != name) {
-            entries->push_back({std::string(name), 0, 0});
-            has_version = false;
-        }
-        auto& entry = entries->back();
-        auto this_version = column_view(statement, 1);
-        if (!has_version || this_version != version) {
-            ++entry.versions;
-            version.assign(this_version);
-            has_version = true;
-        }
-        auto& seen = counted_for[sqlite3_column_int64(statement, 2)];
-        if (seen != entries->size()) {
-            seen = entries->size();
-            ++entry.hosts;
+    while (packages.step()) {
+        installs.reset();
+        installs.bind(1, packages.column_int64(0));
+        bool first = true;
+        while (installs.step()) {
+            if (first) {
+                first = false;
+                auto name = packages.column_text_view(1);
+                if (entries->empty() || entries->back().name != name) {
+                    entries->push_back({std::string(name), 0, 0});
+                    has_version = false;
+                }
+                auto this_version = packages.column_text_view(2);
+                if (!has_version || this_version != version) {
+                    ++entries->back().versions;
+                    version.assign(this_version);
+                    has_version = true;
+                }
+            }
+            auto ci = static_cast<std::size_t>(installs.column_int64(0));
+            if (ci >= counted_for.size()) counted_for.resize(ci + 1);
+            if (counted_for[ci] != entries->size()) {
+                counted_for[ci] = entries->size();
+                ++entries->back().hosts;
+            }
         }
     }
     out.entries = std::move(entries);

@@ -1,6 +1,7 @@
 // Software stored normalized (collector/software_table.h): a package is one row of
 // software_packages however many CIs have it, each CI's installs point at it, and the view
 // ci_software gives back every CI's rows whole.
+#include "collector/admin/queries.h"
 #include "unit/collector/store_fleet.h"
 
 #include <catch2/catch.hpp>
@@ -88,6 +89,16 @@ TEST_CASE("a package is one row however many CIs have it, and each CI reads back
           std::vector<std::string>{"bash 5.2.15-2+b2", "openssl 3.0.11-1~deb12u2", "vim 2:9.0"});
     CHECK(f.count("SELECT count(*) FROM ci_software WHERE name = 'openssl'") == 2);
     CHECK(f.count("SELECT count(*) FROM ci_software WHERE name = 'curl'") == 0);
+
+    // The catalogue counts what CIs have: curl's package is kept, and counts nowhere.
+    auto queries =
+        muster::collector::admin::open_sqlite_queries({f.db_file, {}, 1, std::chrono::seconds(0)});
+    json::array catalogue;
+    for (auto& item : queries->software(std::nullopt, {}).items) {
+        const auto& entry = item.as_object();
+        catalogue.push_back(json::array{entry.at("name"), entry.at("versions"), entry.at("hosts")});
+    }
+    CHECK(json::serialize(catalogue) == R"([["bash",1,2],["openssl",2,2],["vim",1,1]])");
 }
 
 TEST_CASE("rows without a vendor or a size share their package, install times stay per CI") {
