@@ -373,7 +373,7 @@ void normalize_software(sqlite_database& db) {
         "ORDER BY name, version, source, arch");
     copy_key_by_key<std::int64_t>(
         db, "SELECT DISTINCT ci_id FROM ci_software_v6",
-        "INSERT OR REPLACE INTO ci_software_installs (ci_id, package_id, installed_at) "
+        "INSERT INTO ci_software_installs (ci_id, package_id, installed_at) "
         "SELECT s.ci_id, p.id, s.installed_at FROM ci_software_v6 s "
         "JOIN software_packages p ON p.name IS s.name AND p.version IS s.version AND "
         "p.source IS s.source AND p.arch IS s.arch AND p.vendor IS s.vendor AND "

@@ -83,7 +83,9 @@ software_catalogue::snapshot software_catalogue::build() {
                     has_version = true;
                 }
             }
-            auto ci = static_cast<std::size_t>(installs.column_int64(0));
+            auto ci_id = installs.column_int64(0);
+            if (ci_id < 0) continue;  // only a damaged file has one; not an index
+            auto ci = static_cast<std::size_t>(ci_id);
             if (ci >= counted_for.size()) counted_for.resize(ci + 1);
             if (counted_for[ci] != entries->size()) {
                 counted_for[ci] = entries->size();

@@ -17,7 +17,6 @@ struct fleet : muster::test::store_fleet {
         full(a, std::move(inventory), 1000);
         return a;
     }
-    std::int64_t count(const std::string& sql) { return number(sql); }
     // "name version" of a CI's software, by name.
     std::vector<std::string> software_of(const agent& a) {
         auto select = db.prepare(
@@ -62,8 +61,8 @@ TEST_CASE("a package is one row however many CIs have it, and each CI reads back
     auto a = f.report("a", muster::test::make_inventory(first));
     auto b = f.report("b", muster::test::make_inventory(second_host()));
     REQUIRE(f.ci_of(a) != f.ci_of(b));
-    CHECK(f.count("SELECT count(*) FROM software_packages") == 4);
-    CHECK(f.count("SELECT count(*) FROM ci_software_installs") == 6);
+    CHECK(f.number("SELECT count(*) FROM software_packages") == 4);
+    CHECK(f.number("SELECT count(*) FROM ci_software_installs") == 6);
 
     {
         // Stepped once, the statement holds a read snapshot until it ends: in its own scope.
@@ -87,8 +86,8 @@ TEST_CASE("a package is one row however many CIs have it, and each CI reads back
           std::vector<std::string>{"bash 5.2.15-2+b2", "openssl 3.0.13-1~deb12u1"});
     CHECK(f.software_of(b) ==
           std::vector<std::string>{"bash 5.2.15-2+b2", "openssl 3.0.11-1~deb12u2", "vim 2:9.0"});
-    CHECK(f.count("SELECT count(*) FROM ci_software WHERE name = 'openssl'") == 2);
-    CHECK(f.count("SELECT count(*) FROM ci_software WHERE name = 'curl'") == 0);
+    CHECK(f.number("SELECT count(*) FROM ci_software WHERE name = 'openssl'") == 2);
+    CHECK(f.number("SELECT count(*) FROM ci_software WHERE name = 'curl'") == 0);
 
     // The catalogue counts what CIs have: curl's package is kept, and counts nowhere.
     auto queries =
@@ -111,9 +110,9 @@ TEST_CASE("rows without a vendor or a size share their package, install times st
     };
     auto a = f.report("a", bare(host_facts{}));
     auto b = f.report("b", with_software_field(bare(second_host()), "installed_at", &later));
-    CHECK(f.count("SELECT count(*) FROM software_packages") == 4);
-    CHECK(f.count("SELECT count(*) FROM software_packages WHERE vendor IS NULL AND "
-                  "size_bytes IS NULL") == 4);
+    CHECK(f.number("SELECT count(*) FROM software_packages") == 4);
+    CHECK(f.number("SELECT count(*) FROM software_packages WHERE vendor IS NULL AND "
+                   "size_bytes IS NULL") == 4);
     {
         auto times =
             f.db.prepare("SELECT installed_at FROM ci_software WHERE name = 'bash' ORDER BY ci_id");
@@ -130,5 +129,5 @@ TEST_CASE("rows without a vendor or a size share their package, install times st
     f.delta(a, upgraded, 2000);
     CHECK(f.software_of(a) == std::vector<std::string>{"bash 5.2.15-2+b2", "curl 7.88.1-10",
                                                        "openssl 3.0.13-1~deb12u1"});
-    CHECK(f.count("SELECT count(*) FROM ci_software_installs") == 6);
+    CHECK(f.number("SELECT count(*) FROM ci_software_installs") == 6);
 }
