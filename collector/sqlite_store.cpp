@@ -6,6 +6,7 @@
 #include "collector/incidents/sqlite_incidents.h"
 #include "collector/migrations.h"
 #include "collector/statement_cache.h"
+#include "collector/wal_checkpointer.h"
 #include "common/canonical_json.h"
 #include "common/crypto.h"
 #include "common/inventory_state.h"
@@ -163,6 +164,7 @@ class sqlite_store final : public cmdb_store {
           read_sql_(reader_) {
         configure_connection(writer_);
         migrate(writer_);
+        checkpointer_.emplace(path_, writer_.handle());
         reader_.set_busy_timeout(busy_timeout_ms);
         reader_.exec("PRAGMA query_only = ON");
     }
@@ -257,6 +259,7 @@ class sqlite_store final : public cmdb_store {
     std::mutex write_mutex_;
     sqlite_database writer_;
     statement_cache write_sql_;
+    std::optional<wal_checkpointer> checkpointer_;  // once migrated; stops before writer_ closes
     std::mutex read_mutex_;
     sqlite_database reader_;
     statement_cache read_sql_;
