@@ -213,6 +213,7 @@ boost::asio::awaitable<http_response> api_handler::report(const http_request& re
         co_return refuse_report(*problem, request, peer, agent_id);
     }
     auto& verified = std::get<verified_report>(opened);
+    store_.prepare(verified);  // here, so that the single writer need not
     std::int64_t seq = verified.seq;
     ingest_reply reply = co_await writer_.submit(std::move(verified));
     if (reply.outcome == ingest_reply::kind::overloaded) {

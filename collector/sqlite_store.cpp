@@ -150,6 +150,27 @@ class savepoint {
     bool done_ = false;
 };
 
+}  // namespace
+
+// A full report's state and its hash, made on an I/O thread. The state points into the
+// inventory it was made from; the writer uses it only for that same inventory (a document
+// copied on the way, by a move assignment between arenas, has another).
+struct prepared_report {
+    explicit prepared_report(const boost::json::object& from)
+        : inventory(&from), state(from), state_hash(state_hash_of(state.texts())) {}
+    const boost::json::object* inventory;
+    full_state state;
+    std::string state_hash;
+};
+
+namespace {
+
+// The prepared state of a full report whose inventory is `inventory`, if there is one.
+const prepared_report* prepared_for(const verified_report& report, const json::object& inventory) {
+    return report.prepared && report.prepared->inventory == &inventory ? report.prepared.get()
+                                                                       : nullptr;
+}
+
 // ----------------------------------------------------------------------------------------
 
 class sqlite_store final : public cmdb_store {
@@ -210,6 +231,8 @@ class sqlite_store final : public cmdb_store {
         update->step();
         return writer_.changes() > 0;
     }
+
+    void prepare(verified_report& report) override;
 
     std::vector<ingest_result> ingest(std::span<const verified_report> batch,
                                       std::int64_t now) override {
@@ -333,7 +356,8 @@ ingest_result sqlite_store::apply_report(const verified_report& report, const ag
 
     json::object old_sections;
     json::object new_sections;
-    std::optional<full_state> state;  // a full report's
+    const full_state* state = nullptr;  // a full report's
+    std::optional<prepared_report> made_here;
     const json::object* delta_changes = nullptr;
     bool is_full = kind == "full";
     if (is_full) {
@@ -341,11 +365,14 @@ ingest_result sqlite_store::apply_report(const verified_report& report, const ag
         if (!inventory || !inventory->is_object()) {
             return refused(ingest_status::malformed, "a full report needs an inventory object");
         }
-        // The texts are made once and serve the hash, the stored state and the tables.
-        state.emplace(inventory->get_object());
+        // The texts are made once and serve the hash, the stored state and the tables;
+        // usually on the I/O thread (prepare).
+        auto* prepared = prepared_for(report, inventory->get_object());
+        if (!prepared) prepared = &made_here.emplace(inventory->get_object());
+        state = &prepared->state;
         // A full report's hash is computed from what it carries: a mismatch is a broken
         // agent, which a resync would only repeat.
-        if (state_hash_of(state->texts()) != claimed_hash) {
+        if (prepared->state_hash != claimed_hash) {
             return refused(ingest_status::malformed,
                            "state_hash does not match the inventory of this full report");
         }
@@ -393,8 +420,7 @@ ingest_result sqlite_store::apply_report(const verified_report& report, const ag
 
     write_state_header(write_sql_, agent.agent_id, state_header{seq, claimed_hash});
     report_origin origin{agent.agent_id, enrolled_at, agent.ci_id, seq, now};
-    auto ci_id = update_ci(write_sql_, origin, old_sections, new_sections,
-                           state ? &*state : nullptr, delta_changes);
+    auto ci_id = update_ci(write_sql_, origin, old_sections, new_sections, state, delta_changes);
     // Checks and incidents commit with the report (contracts C2).
     incidents::record_report(write_sql_, incident_settings_, ci_id, document, now);
 
@@ -410,6 +436,17 @@ ingest_result sqlite_store::apply_report(const verified_report& report, const ag
     update->bind(6, ci_id);
     update->step();
     return ingest_result{ingest_status::ok, std::move(ack), {}};
+}
+
+void sqlite_store::prepare(verified_report& report) {
+    auto* kind = member(report.document, "kind");
+    auto* inventory = member(report.document, "inventory");
+    if (!kind || *kind != "full" || !inventory || !inventory->is_object()) return;
+    try {
+        report.prepared = std::make_shared<const prepared_report>(inventory->get_object());
+    } catch (const std::exception&) {
+        // Content the state cannot hold: the writer makes it again and refuses the report.
+    }
 }
 
 std::size_t sqlite_store::update_staleness(std::int64_t now, std::int64_t stale_after_seconds,

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -43,13 +44,18 @@ struct enrollment {
     std::string serial;
 };
 
+// What a storage backend works out from a report before the writer takes it (its
+// cmdb_store::prepare); defined by the backend.
+struct prepared_report;
+
 // A report whose signature was verified and whose body was decompressed and parsed.
 struct verified_report {
     std::string agent_id;
     std::int64_t seq = 0;
     std::int64_t sent_at = 0;
-    std::string body_sha256;       // hex SHA-256 of the raw body as received
-    boost::json::object document;  // the decompressed body (protocol.md)
+    std::string body_sha256;                          // hex SHA-256 of the raw body as received
+    boost::json::object document;                     // the decompressed body (protocol.md)
+    std::shared_ptr<const prepared_report> prepared;  // from prepare(), or none
 };
 
 enum class ingest_status {
@@ -79,6 +85,11 @@ class cmdb_store {
     virtual agent_record enroll_agent(const enrollment& request, bool auto_approve,
                                       std::int64_t now) = 0;
     virtual bool set_agent_status(std::string_view agent_id, agent_status status) = 0;
+
+    // Work on a report that needs nothing the writer has, done on the calling thread (an I/O
+    // thread) so that the single writer does less. Optional: ingest does whatever was not
+    // prepared. Never throws; a report it cannot prepare is left as it is.
+    virtual void prepare(verified_report& /*report*/) {}
 
     // Applies a batch of reports in ONE transaction (group commit); one result per report,
     // in order. When it returns, every ok result is durable.

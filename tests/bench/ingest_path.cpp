@@ -2,8 +2,9 @@
 // instruction counts (callgrind) and allocation profiles (heaptrack) that a busy machine does
 // not blur. Reports are built by the load generator's own code (tests/bench/loadgen/fleet.h),
 // so they are byte for byte what muster-loadgen sends; each then goes through what the
-// collector does with a POST /api/v1/reports: the agent's lookup and signature check and
-// open_report (an I/O thread's part), then store.ingest in batches of --batch (the writer's).
+// collector does with a POST /api/v1/reports: the agent's lookup and signature check,
+// open_report and the store's prepare (an I/O thread's part), then store.ingest in batches of
+// --batch (the writer's).
 //
 //   muster-ingest-bench --db FILE [--skip M] [--hosts N] [--batch B] [--churn K]
 //
@@ -100,7 +101,8 @@ struct phase_cpu {
     double written = 0;
 };
 
-// What an I/O thread does before the queue: the agent's lookup, the signature, open_report.
+// What an I/O thread does before the queue: the agent's lookup, the signature, open_report,
+// the store's prepare.
 verified_report open_one(cmdb_store& store, const loadgen::prepared_request& request,
                          const std::string& agent_id) {
     auto agent = store.find_agent(agent_id);
@@ -112,7 +114,9 @@ verified_report open_one(cmdb_store& store, const loadgen::prepared_request& req
     if (auto* refused = std::get_if<collector::refusal>(&opened)) {
         throw std::runtime_error("open_report refused: " + refused->message);
     }
-    return std::move(std::get<verified_report>(opened));
+    auto& verified = std::get<verified_report>(opened);
+    store.prepare(verified);
+    return std::move(verified);
 }
 
 // Not inlined, so that callgrind can collect it alone.

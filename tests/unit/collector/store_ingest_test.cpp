@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 namespace {
 
 namespace json = boost::json;
@@ -113,6 +115,76 @@ TEST_CASE("a full report is acknowledged and its state stored") {
         CHECK(refused.status == ingest_status::malformed);
         CHECK_FALSE(refused.message.empty());
         CHECK(f.store->find_agent(id)->last_seq == 1);
+    }
+}
+
+namespace {
+
+// Every row a CI's report leaves in the tables it fills and in its stored state, as text.
+std::vector<std::string> stored_rows(const std::filesystem::path& db_file) {
+    muster::sqlite_database db(db_file, muster::sqlite_open::read_only);
+    std::vector<std::string> rows;
+    for (const char* sql :
+         {"SELECT quote(section) || quote(first_key) || quote(body) FROM agent_state_blocks "
+          "ORDER BY section, first_key",
+          "SELECT quote(section) || quote(body) FROM agent_state_values ORDER BY section",
+          "SELECT quote(name) || quote(version) || quote(installed_at) FROM ci_software "
+          "ORDER BY name",
+          "SELECT quote(name) || quote(mac) FROM ci_interfaces ORDER BY name",
+          "SELECT quote(hostname) || quote(serial) || quote(matched_rule) FROM cis"}) {
+        auto select = db.prepare(sql);
+        while (select.step()) rows.push_back(select.column_text(0));
+    }
+    return rows;
+}
+
+}  // namespace
+
+TEST_CASE("a full report prepared before the writer takes it is stored as one that was not") {
+    fixture prepared_store;
+    fixture plain_store;
+    auto inventory = muster::test::make_inventory({});
+    auto prepared = muster::test::full_report(prepared_store.enroll("a"), 1, inventory);
+    auto plain = muster::test::full_report(plain_store.enroll("a"), 1, inventory);
+    // On another thread, as an I/O thread does.
+    std::thread([&] { prepared_store.store->prepare(prepared); }).join();
+    REQUIRE(prepared.prepared);
+    CHECK_FALSE(plain.prepared);
+
+    auto with = prepared_store.ingest(prepared);
+    auto without = plain_store.ingest(plain);
+    REQUIRE(with.status == ingest_status::ok);
+    REQUIRE(without.status == ingest_status::ok);
+    CHECK(json::parse(with.ack) == json::parse(without.ack));
+    auto rows = stored_rows(prepared_store.db_file);
+    CHECK(rows.size() > 10);
+    CHECK(rows == stored_rows(plain_store.db_file));
+
+    SECTION("a prepared report whose hash does not match its inventory is malformed") {
+        auto bad = muster::test::full_report(prepared.agent_id, 2, inventory);
+        bad.document["state_hash"] = std::string(64, 'a');
+        prepared_store.store->prepare(bad);
+        REQUIRE(bad.prepared);
+        CHECK(prepared_store.ingest(bad).status == ingest_status::malformed);
+    }
+    SECTION("what was prepared for one inventory is never used for another") {
+        auto other = muster::test::make_inventory({.hostname = "renamed"});
+        auto next = muster::test::full_report(prepared.agent_id, 2, other);
+        auto first = muster::test::full_report(prepared.agent_id, 2, inventory);
+        prepared_store.store->prepare(first);
+        next.prepared = first.prepared;  // its state is of `inventory`, its hash not `next`'s
+        REQUIRE(prepared_store.ingest(next).status == ingest_status::ok);
+        muster::sqlite_database db(prepared_store.db_file, muster::sqlite_open::read_only);
+        auto hostname = db.prepare("SELECT hostname FROM cis");
+        REQUIRE(hostname.step());
+        CHECK(hostname.column_text(0) == "renamed");
+    }
+    SECTION("a delta is not prepared") {
+        auto delta = muster::test::delta_report(prepared.agent_id, 2, 1, inventory,
+                                                muster::test::make_inventory({.hostname = "b"}));
+        prepared_store.store->prepare(delta);
+        CHECK_FALSE(delta.prepared);
+        CHECK(prepared_store.ingest(delta).status == ingest_status::ok);
     }
 }
 
