@@ -87,8 +87,9 @@ class cmdb_store {
     virtual bool set_agent_status(std::string_view agent_id, agent_status status) = 0;
 
     // Work on a report that needs nothing the writer has, done on the calling thread (an I/O
-    // thread) so that the single writer does less. Optional: ingest does whatever was not
-    // prepared. Never throws; a report it cannot prepare is left as it is.
+    // thread) so that the single writer does less; sets report.prepared when it did some.
+    // Optional: ingest does whatever was not prepared. Never throws; a report it cannot
+    // prepare is left as it is.
     virtual void prepare(verified_report& /*report*/) {}
 
     // Applies a batch of reports in ONE transaction (group commit); one result per report,

@@ -26,6 +26,14 @@ std::optional<int> checkpoint(sqlite3* db, const char* who) {
     return std::nullopt;
 }
 
+// The checkpoint thread's connection. It knows the database is in WAL mode only once it has
+// read it; a checkpoint before that does nothing.
+std::unique_ptr<sqlite_database> open_for_checkpoints(const std::filesystem::path& db_file) {
+    auto connection = std::make_unique<sqlite_database>(db_file, sqlite_open::read_write);
+    connection->exec("PRAGMA journal_mode = WAL");
+    return connection;
+}
+
 }  // namespace
 
 wal_checkpointer::wal_checkpointer(const std::filesystem::path& db_file, sqlite3* writer,
@@ -34,11 +42,8 @@ wal_checkpointer::wal_checkpointer(const std::filesystem::path& db_file, sqlite3
       bound_pages_(bound_pages),
       restart_pages_(bound_pages * restart_factor),
       // Opened here, so that a database that cannot be opened stops start-up, not the thread.
-      connection_(std::make_unique<sqlite_database>(db_file, sqlite_open::read_write)),
+      connection_(open_for_checkpoints(db_file)),
       thread_([this] { run(); }) {
-    // A connection knows the database is in WAL mode once it has read it; a checkpoint
-    // before that does nothing.
-    connection_->exec("PRAGMA journal_mode = WAL");
     sqlite3_wal_hook(writer_, &wal_checkpointer::on_commit, this);
 }
 
