@@ -91,8 +91,12 @@ std::variant<verified_report, refusal> open_report(std::string_view agent_id, st
     auto sent_at = *int_member(document, "sent_at");
     // Move-constructed, so that the document keeps its arena (a move assignment into an
     // object of another storage would copy every node).
-    return verified_report{std::string(agent_id), seq,    sent_at, sha256_hex(body),
-                           std::move(document),   nullptr};
+    return verified_report{.agent_id = std::string(agent_id),
+                           .seq = seq,
+                           .sent_at = sent_at,
+                           .body_sha256 = sha256_hex(body),
+                           .document = std::move(document),
+                           .prepared = nullptr};
 }
 
 }  // namespace muster::collector

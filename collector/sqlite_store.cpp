@@ -150,25 +150,22 @@ class savepoint {
     bool done_ = false;
 };
 
-}  // namespace
-
 // A full report's state and its hash, made on an I/O thread. The state points into the
 // inventory it was made from; the writer uses it only for that same inventory (a document
 // copied on the way, by a move assignment between arenas, has another).
-struct prepared_report {
-    explicit prepared_report(const boost::json::object& from)
+struct prepared_full_state final : prepared_report {
+    explicit prepared_full_state(const json::object& from)
         : inventory(&from), state(from), state_hash(state_hash_of(state.texts())) {}
-    const boost::json::object* inventory;
+    const json::object* inventory;
     full_state state;
     std::string state_hash;
 };
 
-namespace {
-
 // The prepared state of a full report whose inventory is `inventory`, if there is one.
-const prepared_report* prepared_for(const verified_report& report, const json::object& inventory) {
-    return report.prepared && report.prepared->inventory == &inventory ? report.prepared.get()
-                                                                       : nullptr;
+const prepared_full_state* prepared_for(const verified_report& report,
+                                        const json::object& inventory) {
+    const auto* prepared = dynamic_cast<const prepared_full_state*>(report.prepared.get());
+    return prepared && prepared->inventory == &inventory ? prepared : nullptr;
 }
 
 // ----------------------------------------------------------------------------------------
@@ -357,7 +354,7 @@ ingest_result sqlite_store::apply_report(const verified_report& report, const ag
     json::object old_sections;
     json::object new_sections;
     const full_state* state = nullptr;  // a full report's
-    std::optional<prepared_report> made_here;
+    std::optional<prepared_full_state> made_here;
     const json::object* delta_changes = nullptr;
     bool is_full = kind == "full";
     if (is_full) {
@@ -443,7 +440,7 @@ void sqlite_store::prepare(verified_report& report) {
     auto* inventory = member(report.document, "inventory");
     if (!kind || *kind != "full" || !inventory || !inventory->is_object()) return;
     try {
-        report.prepared = std::make_shared<const prepared_report>(inventory->get_object());
+        report.prepared = std::make_shared<const prepared_full_state>(inventory->get_object());
     } catch (const std::exception&) {
         // Content the state cannot hold: the writer makes it again and refuses the report.
     }

@@ -45,8 +45,10 @@ struct enrollment {
 };
 
 // What a storage backend works out from a report before the writer takes it (its
-// cmdb_store::prepare); defined by the backend.
-struct prepared_report;
+// cmdb_store::prepare); each backend derives its own.
+struct prepared_report {
+    virtual ~prepared_report() = default;
+};
 
 // A report whose signature was verified and whose body was decompressed and parsed.
 struct verified_report {
