@@ -46,7 +46,7 @@ class wal_checkpointer {
     wal_checkpointer& operator=(const wal_checkpointer&) = delete;
     ~wal_checkpointer();
 
-    // Checkpoints run on this thread so far, for tests and metrics.
+    // Checkpoints run on this thread so far (the tests look).
     std::uint64_t background_runs() const;
 
   private:

@@ -7,8 +7,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <sqlite3.h>
-
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
